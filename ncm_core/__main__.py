@@ -1,0 +1,3 @@
+from ncm_core.cli import main
+
+main()

@@ -1,0 +1,120 @@
+"""The backend interface: what a database plugin implements so every ncm command works on it.
+
+A minimal backend (SQL backends inherit almost all of this from ``ncm_sql.SQLBackend``)::
+
+    from ncm_core import hookimpl
+    from ncm_sql import SQLBackend
+
+    class DuckBackend(SQLBackend):
+        PLUGIN_NAME = "duckdb"
+        DATABASE_TYPE = "duckdb"
+        URL_SCHEMES = ("duckdb",)
+
+    @hookimpl
+    def ncm_register_backends():
+        return [DuckBackend]
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
+
+if TYPE_CHECKING:
+    from ncm_core.config import MigrationConfig
+    from ncm_core.history import AuditEntry, HistoryRecord
+    from ncm_core.migration import Migration
+
+
+class Backend(ABC):
+    PLUGIN_NAME: ClassVar[str]
+    DATABASE_TYPE: ClassVar[str]
+    URL_SCHEMES: ClassVar[tuple[str, ...]]
+    TEMPLATE_FAMILY: ClassVar[str] = "sql"
+
+    def __init__(self, config: MigrationConfig) -> None:
+        self.config = config
+
+    @classmethod
+    def claims(cls, url: str) -> bool:
+        scheme = url.split("://", 1)[0].lower()
+        return scheme in cls.URL_SCHEMES
+
+    @abstractmethod
+    async def connect(self) -> None:
+        """Open the connection; raise DatabaseUnavailable with one clear, password-free line."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release every connection; safe to call twice."""
+
+    @abstractmethod
+    async def server_info(self) -> dict[str, str]:
+        """What ``ncm check`` reports: at least ``server_version`` and ``database``."""
+
+    @abstractmethod
+    async def read_history(self) -> list[HistoryRecord]:
+        """Every history record; an empty list when the history table does not exist yet."""
+
+    @abstractmethod
+    async def read_audit(self) -> list[AuditEntry]:
+        """Every audit entry, oldest first; empty when there is none."""
+
+    @abstractmethod
+    def lock(self) -> AbstractAsyncContextManager[None]:
+        """Hold the migration lock for a whole run, waiting at most ``config.lock_timeout``.
+
+        Raise LockTimeout (naming the holder where the database can tell) past the timeout.
+        """
+
+    def run_scope(self) -> AbstractAsyncContextManager[None]:
+        """Wrap a whole run, under the lock; SQL backends open one transaction here."""
+        return _nothing()
+
+    @abstractmethod
+    async def apply(self, migration: Migration, direction: str, record: HistoryRecord) -> None:
+        """Run one step and write ``record`` (up) or delete it (down), atomically where possible.
+
+        Run ``migration.check(ctx)`` after an up step; False fails the step. On failure,
+        undo what the database allows and raise MigrationFailed (with the statement that
+        failed where known); the runner then calls ``record_failure``.
+        """
+
+    def is_atomic(self, migration: Migration) -> bool:
+        """Whether a failure of this migration leaves no partial change behind."""
+        return True
+
+    @abstractmethod
+    async def record_failure(self, record: HistoryRecord) -> None:
+        """Write (or replace) a history record with status ``failed``."""
+
+    @abstractmethod
+    async def write_history(self, record: HistoryRecord) -> None:
+        """Insert or replace one history record (repair, baseline)."""
+
+    @abstractmethod
+    async def delete_history(self, version: str) -> None:
+        """Remove one history record (repair of a failed record)."""
+
+    @abstractmethod
+    async def write_audit(self, entry: AuditEntry) -> None:
+        """Append one audit entry."""
+
+    @abstractmethod
+    async def dry_run(self, migration: Migration, direction: str) -> list[str]:
+        """What the step would send to the database, captured without executing it."""
+
+    async def dump(self, out: BinaryIO) -> dict[str, Any]:
+        """Write a consistent backup of the database to ``out``; return manifest details."""
+        raise NotImplementedError(f"the {self.PLUGIN_NAME} backend cannot back up yet")
+
+    async def restore(self, source: BinaryIO) -> None:
+        """Replace the database's contents with a backup made by ``dump``."""
+        raise NotImplementedError(f"the {self.PLUGIN_NAME} backend cannot restore yet")
+
+
+@asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield

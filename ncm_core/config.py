@@ -1,0 +1,160 @@
+"""MigrationConfig: one object for every setting, read from flags, MIGRATION_* variables and files.
+
+Precedence is flags (keyword arguments) > environment > ``ncm.toml`` (or ``[tool.ncm]`` in
+pyproject.toml) > defaults, which is what pydantic-settings gives us with the sources
+ordered below.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    PyprojectTomlConfigSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ncm_core.errors import ConfigError
+from ncm_core.masking import mask, mask_url, url_password
+
+CONFIG_FILE = "ncm.toml"
+config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar("ncm_config_file", default=None)
+
+_TYPE_ALIASES = {"postgres": "postgresql", "mariadb": "mysql"}
+
+
+class MigrationEnvironment(str, Enum):
+    DEVELOPMENT = "development"
+    TESTING = "testing"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+def database_type_of(url: str) -> str:
+    """The database family a URL names: ``postgresql+asyncpg://`` -> ``postgresql``."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    base = scheme.split("+", 1)[0]
+    return _TYPE_ALIASES.get(base, base)
+
+
+class MigrationConfig(BaseSettings):
+    """Everything a run needs. Every field can be set as ``MIGRATION_<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MIGRATION_",
+        extra="forbid",
+        validate_default=True,
+        pyproject_toml_table_header=("tool", "ncm"),
+    )
+
+    database_url: str = "sqlite+aiosqlite:///ncm.db"
+    database_type: str | None = None
+    migration_directory: Path = Path("migrations")
+    backup_before_migration: bool = False
+    backup_directory: Path = Path("backups")
+    backup_retention: int = 10
+    auto_rollback_on_failure: bool = False
+    environment: MigrationEnvironment = MigrationEnvironment.DEVELOPMENT
+    docker_enabled: bool = False
+    docker_image: str = "ncm-migration:latest"
+    encryption_key: SecretStr | None = None
+    audit_enabled: bool = False
+    log_file: Path | None = None
+    lock_timeout: float = 60.0
+    connect_timeout: float = 10.0
+    database_schema: str | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, *_file_sources(settings_cls))
+
+    @field_validator("database_url")
+    @classmethod
+    def _url_has_scheme(cls, url: str) -> str:
+        if "://" not in url:
+            raise ValueError("expected a URL such as sqlite+aiosqlite:///ncm.db")
+        return url
+
+    @field_validator("lock_timeout", "connect_timeout")
+    @classmethod
+    def _positive(cls, seconds: float) -> float:
+        if seconds <= 0:
+            raise ValueError("must be a positive number of seconds")
+        return seconds
+
+    @model_validator(mode="after")
+    def _infer_database_type(self) -> MigrationConfig:
+        inferred = database_type_of(self.database_url)
+        if self.database_type is None:
+            self.database_type = inferred
+        else:
+            self.database_type = _TYPE_ALIASES.get(self.database_type.lower(), self.database_type.lower())
+            if self.database_type != inferred:
+                raise ValueError(
+                    f"database_type {self.database_type!r} does not match the URL's {inferred!r}"
+                )
+        return self
+
+    def __repr_args__(self):  # type: ignore[override]
+        for name, value in super().__repr_args__():
+            yield name, mask_url(value) if name == "database_url" else value
+
+    @property
+    def safe_url(self) -> str:
+        return mask_url(self.database_url)
+
+    @property
+    def secrets(self) -> tuple[str | None, ...]:
+        key = self.encryption_key.get_secret_value() if self.encryption_key else None
+        return (url_password(self.database_url), key)
+
+    def mask(self, text: str) -> str:
+        """Text with this configuration's password and key masked."""
+        return mask(text, self.secrets)
+
+
+def _file_sources(settings_cls: type[BaseSettings]) -> list[PydanticBaseSettingsSource]:
+    explicit = config_file.get()
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"config file {explicit} does not exist")
+        if explicit.name == "pyproject.toml":
+            return [PyprojectTomlConfigSettingsSource(settings_cls, explicit)]
+        return [TomlConfigSettingsSource(settings_cls, explicit)]
+    if Path(CONFIG_FILE).is_file():
+        return [TomlConfigSettingsSource(settings_cls, Path(CONFIG_FILE))]
+    return [PyprojectTomlConfigSettingsSource(settings_cls)]
+
+
+def load_config(file: Path | None = None, **overrides: Any) -> MigrationConfig:
+    """Build the configuration, turning validation errors into one-line ConfigErrors."""
+    token = config_file.set(file)
+    try:
+        return MigrationConfig(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+    finally:
+        config_file.reset(token)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line naming each bad field, never echoing a secret value."""
+    parts = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "config"
+        parts.append(f"{field}: {mask_url(err['msg'])}")
+    return "invalid configuration: " + "; ".join(parts)

@@ -1,0 +1,55 @@
+"""What the history table (or collection) holds, in a form every backend shares."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+APPLIED = "applied"
+FAILED = "failed"
+BASELINE = "baseline"
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def actor() -> str:
+    """Who is running ncm, as user@host; containers may have no passwd entry for the uid."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = f"uid{os.getuid()}"
+    return f"{user}@{socket.gethostname()}"
+
+
+@dataclass
+class HistoryRecord:
+    version: str
+    description: str
+    type: str
+    checksum: str
+    status: str = APPLIED
+    applied_at: datetime = field(default_factory=now)
+    execution_ms: int = 0
+    applied_by: str = field(default_factory=actor)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["applied_at"] = self.applied_at.isoformat()
+        return data
+
+
+@dataclass
+class AuditEntry:
+    action: str
+    version: str | None = None
+    outcome: str = "ok"
+    details: str | None = None
+    at: datetime = field(default_factory=now)
+    actor: str = field(default_factory=actor)

@@ -1,0 +1,119 @@
+"""Every hook an ncm plugin may implement: the plugin author's manual.
+
+A plugin is a module (or object) with functions named after these specs and decorated with
+``ncm_core.hookimpl``; it is found through the entry-point group ``ncm``::
+
+    [project.entry-points.ncm]
+    myplugin = "ncm_myplugin"
+
+There are two kinds of hook.
+
+*Registration hooks* (``ncm_register_*``) return a list of classes. Each class carries a
+``PLUGIN_NAME``; the core collects them from every plugin, and two classes with one name
+is an error naming both plugins. The built-in migration types and validators are
+registered through these same hooks, so a third party's class is treated exactly like ncm's.
+
+*Lifecycle hooks* (``ncm_before_run`` ...) are called around the work, for notifications,
+metrics and audit. They receive the live objects; they must not change the plan. An
+exception raised by a lifecycle hook fails the run the way a failing migration would
+(before_*) or is reported after the fact (after_*, on_failure), so keep them cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ncm_core.backend import Backend
+    from ncm_core.backup import BackupStore
+    from ncm_core.migration import Migration
+    from ncm_core.runner import MigrationRunner
+    from ncm_core.types.interface import MigrationKind
+    from ncm_core.validators.interface import Validator
+
+PROJECT = "ncm"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def ncm_register_backends() -> list[type[Backend]]:
+    """Return the database backends this plugin provides.
+
+    Each is a subclass of :class:`ncm_core.backend.Backend` with ``PLUGIN_NAME``,
+    ``DATABASE_TYPE`` and ``URL_SCHEMES`` (e.g. ``("postgresql+asyncpg", "postgresql")``).
+    The runner picks the backend whose scheme matches ``database_url``. Import drivers
+    inside the backend's methods, not at module level, so ``ncm --help`` stays fast.
+    """
+
+
+@hookspec
+def ncm_register_migration_types() -> list[type[MigrationKind]]:
+    """Return migration types (subclasses of :class:`ncm_core.types.interface.MigrationKind`).
+
+    A type has a ``PLUGIN_NAME`` (the value of ``type = "..."`` in a migration file and of
+    ``ncm create --type``), templates for ``ncm create`` per backend family, and defaults
+    such as whether its migrations run inside a transaction. Built in: schema, data,
+    index, seed.
+    """
+
+
+@hookspec
+def ncm_register_backup_stores() -> list[type[BackupStore]]:
+    """Return backup stores (subclasses of :class:`ncm_core.backup.BackupStore`).
+
+    A store decides where backup archives and their manifests go (the local directory
+    store is built in; a third party adds S3 and the like).
+    """
+
+
+@hookspec
+def ncm_register_validators() -> list[type[Validator]]:
+    """Return validators (subclasses of :class:`ncm_core.validators.interface.Validator`).
+
+    ``ncm validate`` runs every registered validator over the migration set and the
+    history; a problem of severity ``error`` makes it exit non-zero.
+    """
+
+
+@hookspec
+def ncm_before_run(runner: MigrationRunner, plan: list[Migration], direction: str) -> None:
+    """Called after the lock is taken and before the first step of a run or rollback.
+
+    ``plan`` is the ordered list of migrations about to be applied (direction ``"up"``) or
+    reverted (``"down"``); it is never empty. Not called for dry runs.
+    """
+
+
+@hookspec
+def ncm_after_run(runner: MigrationRunner, results: list[dict[str, Any]], direction: str) -> None:
+    """Called once a run or rollback has ended, successfully or not, before the lock is released.
+
+    ``results`` are the dicts ``run_migrations`` returns (version, status, duration_ms, ...).
+    """
+
+
+@hookspec
+def ncm_before_migration(runner: MigrationRunner, migration: Migration, direction: str) -> None:
+    """Called before one migration is applied (``"up"``) or reverted (``"down"``)."""
+
+
+@hookspec
+def ncm_after_migration(
+    runner: MigrationRunner, migration: Migration, direction: str, result: dict[str, Any]
+) -> None:
+    """Called after one migration was applied or reverted successfully.
+
+    ``result`` holds version, status and duration_ms. Where the backend groups a run in
+    one transaction (SQLite, PostgreSQL) the step is final when the run commits.
+    """
+
+
+@hookspec
+def ncm_on_failure(runner: MigrationRunner, migration: Migration, direction: str, error: Exception) -> None:
+    """Called when a migration failed, after its changes were rolled back and recorded.
+
+    ``error`` is an :class:`ncm_core.errors.MigrationFailed` naming the version and cause.
+    """

@@ -1,0 +1,192 @@
+"""Migration files: loading both forms of the spec, their metadata and their checksums."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import re
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from ncm_core.errors import MigrationFileError
+
+VERSION_RE = re.compile(r"^(?P<number>\d{8}_\d{6}|\d+)(?:_(?P<slug>\w+))?$")
+
+
+class MigrationType(str, Enum):
+    """The built-in types; plugins may register more, named by string."""
+
+    SCHEMA = "schema"
+    DATA = "data"
+    INDEX = "index"
+    SEED = "seed"
+
+
+class AbstractMigration:
+    """Base for migrations written as a class, as in the spec.
+
+    ``session`` is the backend's session: on SQL backends its ``execute`` takes plain SQL
+    strings (or SQLAlchemy statements) and returns a SQLAlchemy result.
+    """
+
+    async def up(self, session: Any) -> None:
+        raise NotImplementedError
+
+    async def down(self, session: Any) -> None:
+        raise NotImplementedError
+
+    async def validate(self, session: Any) -> bool:
+        return True
+
+
+@dataclass(eq=False)
+class Migration:
+    version: str
+    path: Path
+    checksum: str
+    description: str = ""
+    type: str = MigrationType.SCHEMA.value
+    depends_on: list[str] = field(default_factory=list)
+    transactional: bool | None = None
+    module: ModuleType | None = field(default=None, repr=False)
+    instance: AbstractMigration | None = field(default=None, repr=False)
+
+    @property
+    def number(self) -> str:
+        match = VERSION_RE.match(self.version)
+        return match["number"] if match else self.version
+
+    def add_dependency(self, version: str) -> None:
+        """Make this migration run after ``version`` (as ``depends_on`` does)."""
+        if version not in self.depends_on:
+            self.depends_on.append(version)
+
+    @property
+    def reversible(self) -> bool:
+        if self.instance is not None:
+            return type(self.instance).down is not AbstractMigration.down
+        return callable(getattr(self.module, "downgrade", None))
+
+    def step(self, direction: str) -> Callable[..., Any]:
+        """The callable for ``"up"`` or ``"down"``."""
+        if self.instance is not None:
+            return getattr(self.instance, direction)
+        fn = getattr(self.module, "upgrade" if direction == "up" else "downgrade", None)
+        if not callable(fn) or (direction == "down" and not self.reversible):
+            raise MigrationFileError(f"{self.path}: has no downgrade(), so it cannot be rolled back")
+        return fn
+
+    def validator(self) -> Callable[..., Any] | None:
+        if self.instance is not None:
+            return self.instance.validate
+        fn = getattr(self.module, "validate", None)
+        return fn if callable(fn) else None
+
+    async def run(self, direction: str, ctx: Any) -> None:
+        """Run the up or down step with a backend's step context."""
+        await invoke(self.step(direction), ctx, class_form=self.instance is not None)
+
+    async def check(self, ctx: Any) -> bool:
+        """The migration's own validate(): False (not None) means the step failed."""
+        fn = self.validator()
+        if fn is None:
+            return True
+        return await invoke(fn, ctx, class_form=self.instance is not None) is not False
+
+
+async def invoke(fn: Callable[..., Any], ctx: Any, class_form: bool) -> Any:
+    """Call a migration function in whichever of the spec's forms it was written."""
+    if class_form:
+        return await fn(ctx.session)
+    wants_ctx = bool(inspect.signature(fn).parameters)
+    if inspect.iscoroutinefunction(fn):
+        return await (fn(ctx) if wants_ctx else fn())
+    return await ctx.run_sync(fn, wants_ctx)
+
+
+def checksum(path: Path) -> str:
+    """sha256 of the file with a BOM and CR/CRLF line endings normalised away."""
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return hashlib.sha256(data).hexdigest()
+
+
+def natural_key(version: str) -> tuple[Any, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", version))
+
+
+def migration_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted((p for p in directory.glob("*.py") if not p.name.startswith(("_", "."))),
+                  key=lambda p: natural_key(p.stem))
+
+
+def load_migrations(directory: Path) -> list[Migration]:
+    return [load_migration(path) for path in migration_files(directory)]
+
+
+def load_migration(path: Path) -> Migration:
+    if not VERSION_RE.match(path.stem):
+        raise MigrationFileError(
+            f"{path}: a migration file is named YYYYMMDD_HHMMSS_slug.py or 001_slug.py"
+        )
+    migration = Migration(version=path.stem, path=path, checksum=checksum(path))
+    module = _import(path, migration)
+    migration.module = module
+    classes = [c for c in vars(module).values()
+               if inspect.isclass(c) and issubclass(c, AbstractMigration)
+               and c is not AbstractMigration and c.__module__ == module.__name__]
+    if len(classes) > 1:
+        raise MigrationFileError(f"{path}: defines {len(classes)} AbstractMigration classes; keep one")
+    if classes:
+        migration.instance = classes[0]()
+    elif not callable(getattr(module, "upgrade", None)):
+        raise MigrationFileError(f"{path}: defines neither upgrade() nor an AbstractMigration class")
+    _read_metadata(migration, module, classes[0] if classes else None)
+    return migration
+
+
+def _import(path: Path, migration: Migration) -> ModuleType:
+    name = f"ncm_migrations.{path.parent.name}.{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    module.migration = migration  # type: ignore[attr-defined]  # for migration.add_dependency(...)
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise MigrationFileError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except Exception as exc:
+        line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__))
+                     if f.filename == str(path)), None)
+        where = f"{path}:{line}" if line else str(path)
+        raise MigrationFileError(f"{where}: cannot be loaded: {type(exc).__name__}: {exc}") from None
+    sys.modules.pop(name, None)
+    return module
+
+
+def _read_metadata(migration: Migration, module: ModuleType, cls: type | None) -> None:
+    def attr(name: str, default: Any = None) -> Any:
+        if hasattr(module, name) and not isinstance(getattr(module, name), ModuleType):
+            return getattr(module, name)
+        return getattr(cls, name, default) if cls is not None else default
+
+    doc = inspect.getdoc(module) or (inspect.getdoc(cls) if cls is not None and cls.__doc__ else "")
+    migration.description = (doc or "").strip().splitlines()[0] if doc else migration.version
+    kind = attr("type", MigrationType.SCHEMA)
+    migration.type = kind.value if isinstance(kind, MigrationType) else str(kind)
+    deps = attr("depends_on", [])
+    for dep in [deps] if isinstance(deps, str) else list(deps or []):
+        migration.add_dependency(str(dep))
+    transactional = attr("transactional")
+    if transactional is not None and not isinstance(transactional, bool):
+        raise MigrationFileError(f"{migration.path}: transactional must be True or False")
+    migration.transactional = transactional

@@ -1,0 +1,122 @@
+"""The plugin manager: built-ins and entry-point plugins registered through the same hooks."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from ncm_core import hookspecs
+from ncm_core.errors import PluginError
+
+ENTRY_POINT_GROUP = "ncm"
+DISABLE_ENV = "NCM_DISABLE_PLUGINS"
+DEFAULT_PLUGINS = ("ncm_core.types.hooks", "ncm_core.validators.hooks", "ncm_core.backup")
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    version: str
+    distribution: str
+    provides: dict[str, list[str]] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class Plugins:
+    manager: pluggy.PluginManager
+    broken: list[PluginInfo]
+    disabled: list[str]
+    distributions: dict[str, tuple[str, str]]
+
+
+def disabled_names() -> set[str]:
+    return {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
+
+
+@cache
+def get_plugins() -> Plugins:
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    for name in DEFAULT_PLUGINS:
+        pm.register(importlib.import_module(name), name=name)
+    blocked = disabled_names()
+    broken: list[PluginInfo] = []
+    distributions: dict[str, tuple[str, str]] = {}
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in blocked or pm.get_plugin(ep.name) is not None:
+            continue
+        dist = ep.dist
+        try:
+            pm.register(ep.load(), name=ep.name)
+        except Exception as exc:  # a broken plugin must not take the CLI down
+            broken.append(PluginInfo(ep.name, dist.version if dist else "?", dist.name if dist else "?",
+                                     error=f"{type(exc).__name__}: {exc}"))
+            continue
+        if dist is not None:
+            distributions[ep.name] = (dist.name, dist.version)
+    pm.check_pending()
+    return Plugins(pm, broken, sorted(blocked), distributions)
+
+
+def plugin_manager() -> pluggy.PluginManager:
+    return get_plugins().manager
+
+
+def distribution_of(plugin_name: str) -> tuple[str, str]:
+    return get_plugins().distributions.get(plugin_name) or ("ncm-core", _core_version())
+
+
+def _core_version() -> str:
+    try:
+        return metadata.version("ncm-core")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def collect(hook_name: str) -> dict[str, type[Any]]:
+    """Classes returned by every implementation of a registration hook, keyed by PLUGIN_NAME."""
+    pm = plugin_manager()
+    found: dict[str, tuple[type[Any], str]] = {}
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        for cls in impl.function() or []:
+            name = cls.PLUGIN_NAME
+            if name in found and found[name][0] is not cls:
+                raise PluginError(
+                    f"{hook_name}: PLUGIN_NAME {name!r} is claimed by both plugin "
+                    f"{found[name][1]!r} and plugin {impl.plugin_name!r}"
+                )
+            found[name] = (cls, impl.plugin_name)
+    return {name: cls for name, (cls, _) in found.items()}
+
+
+def describe() -> list[PluginInfo]:
+    """Every loaded plugin with its version and what each registration hook got from it."""
+    pm = plugin_manager()
+    infos: dict[str, PluginInfo] = {}
+    for hook_name in ("ncm_register_backends", "ncm_register_migration_types",
+                      "ncm_register_backup_stores", "ncm_register_validators"):
+        for impl in getattr(pm.hook, hook_name).get_hookimpls():
+            info = _info(infos, impl.plugin_name)
+            kind = hook_name.removeprefix("ncm_register_")
+            info.provides.setdefault(kind, []).extend(c.PLUGIN_NAME for c in impl.function() or [])
+    for name, plugin in pm.list_name_plugin():
+        info = _info(infos, name)
+        hooks = [h.name.removeprefix("ncm_") for h in pm.get_hookcallers(plugin) or []
+                 if not h.name.startswith("ncm_register_")]
+        if hooks:
+            info.provides["hooks"] = sorted(hooks)
+    return sorted(infos.values(), key=lambda i: i.name) + get_plugins().broken
+
+
+def _info(infos: dict[str, PluginInfo], name: str) -> PluginInfo:
+    if name not in infos:
+        dist, version = distribution_of(name)
+        infos[name] = PluginInfo(name, version, dist)
+    return infos[name]

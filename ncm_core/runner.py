@@ -1,0 +1,311 @@
+"""MigrationRunner: plan -> lock -> backup -> apply -> validate -> record.
+
+The runner owns the order and the rules (what is pending, what blocks a run, what a
+rollback must revert); backends own how a step touches their database.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ncm_core import plugins
+from ncm_core.backend import Backend
+from ncm_core.config import MigrationConfig, load_config
+from ncm_core.errors import MigrationFailed, PluginError, UsageError, ValidationFailed
+from ncm_core.graph import MigrationGraph
+from ncm_core.history import APPLIED, FAILED, AuditEntry, HistoryRecord
+from ncm_core.migration import Migration, MigrationFileError, MigrationType, load_migrations
+from ncm_core.validators.interface import ERROR, Problem
+
+log = logging.getLogger("ncm")
+_PLUGIN_HINTS = {"postgresql": "ncm-postgres", "mysql": "ncm-mysql", "sqlite": "ncm-sqlite", "mongodb": "ncm-mongo"}
+
+
+def backend_class(config: MigrationConfig) -> type[Backend]:
+    backends = plugins.collect("ncm_register_backends").values()
+    for cls in backends:
+        if cls.claims(config.database_url):
+            return cls
+    scheme = config.database_url.split("://", 1)[0]
+    known = ", ".join(sorted(s for cls in backends for s in cls.URL_SCHEMES)) or "none installed"
+    raise PluginError(
+        f"no installed backend handles {scheme}:// URLs (known schemes: {known}); "
+        f"install the plugin for {config.database_type}, e.g. pip install "
+        f"{_PLUGIN_HINTS.get(config.database_type or '', 'ncm-' + str(config.database_type))}"
+    )
+
+
+class MigrationRunner:
+    def __init__(self, config: MigrationConfig | None = None) -> None:
+        self.config = config if config is not None else load_config()
+        self.backend: Backend | None = None
+        self.graph: MigrationGraph | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def initialize(self) -> None:
+        """Find the backend for the URL, connect, and load the migration files."""
+        self.backend = backend_class(self.config)(self.config)
+        await self.backend.connect()
+        self.load()
+
+    async def close(self) -> None:
+        if self.backend is not None:
+            await self.backend.close()
+
+    async def __aenter__(self) -> MigrationRunner:
+        await self.initialize()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def db(self) -> Backend:
+        if self.backend is None:
+            raise UsageError("the runner is not initialized: await runner.initialize() first")
+        return self.backend
+
+    def load(self) -> MigrationGraph:
+        """(Re)read the migration directory; files created since the last load are seen."""
+        migrations = load_migrations(Path(self.config.migration_directory))
+        kinds = plugins.collect("ncm_register_migration_types")
+        for m in migrations:
+            if m.type not in kinds:
+                raise MigrationFileError(
+                    f"{m.path}: type {m.type!r} is not a registered migration type ({', '.join(kinds)})"
+                )
+            if m.transactional is None:
+                m.transactional = kinds[m.type].transactional
+        self.graph = MigrationGraph(migrations)
+        return self.graph
+
+    async def history(self) -> dict[str, HistoryRecord]:
+        return {r.version: r for r in await self.db.read_history()}
+
+    # -- running ---------------------------------------------------------------------
+    async def run_migrations(self, target_version: str | None = None, dry_run: bool = False) -> list[dict[str, Any]]:
+        """Apply pending migrations (up to ``target_version``); one result dict per step."""
+        graph = self.load()
+        target = graph.resolve(target_version) if target_version else None
+        if dry_run:
+            plan = self._pending(graph, await self.history(), target)
+            return [{"version": m.version, "description": m.description, "status": "dry-run",
+                     "statements": await self.db.dry_run(m, "up")} for m in plan]
+        async with self.db.lock():
+            history = await self.history()
+            self._raise_on_errors(self.problems(graph, history))
+            plan = self._pending(graph, history, target)
+            if not plan:
+                return []
+            self._hook("ncm_before_run", plan=plan, direction="up")
+            results: list[dict[str, Any]] = []
+            try:
+                async with self.db.run_scope():
+                    await self._apply_plan(plan, results)
+            finally:
+                self._hook("ncm_after_run", results=results, direction="up")
+        return results
+
+    async def _apply_plan(self, plan: list[Migration], results: list[dict[str, Any]]) -> None:
+        done: list[Migration] = []
+        for m in plan:
+            result = await self._step(m, "up")
+            results.append(result)
+            if result["status"] == FAILED:
+                if self.config.auto_rollback_on_failure:
+                    await self._auto_rollback(m, done, results)
+                return
+            done.append(m)
+        await self._audit("run", None, "ok", f"{len(done)} applied")
+
+    async def _auto_rollback(self, failed: Migration, done: list[Migration], results: list[dict[str, Any]]) -> None:
+        """Undo this run: the failed step where it left changes, then what it applied, newest first."""
+        if not self.db.is_atomic(failed) and failed.reversible:
+            result = await self._step(failed, "down")
+            results.append({**result, "status": "rolled_back" if result["status"] != FAILED else FAILED})
+            if result["status"] == FAILED:
+                return
+        for m in reversed(done):
+            result = await self._step(m, "down")
+            results.append({**result, "status": "rolled_back" if result["status"] != FAILED else FAILED})
+            if result["status"] == FAILED:
+                return
+
+    async def _step(self, m: Migration, direction: str) -> dict[str, Any]:
+        record = HistoryRecord(m.version, m.description, m.type, m.checksum)
+        self._hook("ncm_before_migration", migration=m, direction=direction)
+        started = time.perf_counter()
+        try:
+            await self.db.apply(m, direction, record)
+        except MigrationFailed as exc:
+            exc = MigrationFailed(m.version, self.config.mask(exc.error),
+                                  self.config.mask(exc.statement) if exc.statement else None)
+            elapsed = int((time.perf_counter() - started) * 1000)
+            if direction == "up" or not self.db.is_atomic(m):
+                record.status, record.error, record.execution_ms = FAILED, str(exc), elapsed
+                await self.db.record_failure(record)
+            log.error("%s", exc)
+            await self._audit("migrate" if direction == "up" else "rollback", m.version, "failed", exc.error)
+            self._hook("ncm_on_failure", migration=m, direction=direction, error=exc)
+            return {"version": m.version, "description": m.description, "status": FAILED,
+                    "duration_ms": elapsed, "error": exc.error, "statement": exc.statement}
+        elapsed = int((time.perf_counter() - started) * 1000)
+        status = APPLIED if direction == "up" else "reverted"
+        result = {"version": m.version, "description": m.description, "status": status, "duration_ms": elapsed}
+        log.info("%s %s in %d ms", status, m.version, elapsed)
+        await self._audit("migrate" if direction == "up" else "rollback", m.version, "ok", None)
+        self._hook("ncm_after_migration", migration=m, direction=direction, result=result)
+        return result
+
+    @staticmethod
+    def _pending(graph: MigrationGraph, history: dict[str, HistoryRecord], target: Migration | None) -> list[Migration]:
+        order = graph.order
+        if target is not None:
+            order = order[: order.index(target) + 1]
+        return [m for m in order if m.version not in history]
+
+    # -- rolling back ----------------------------------------------------------------
+    async def rollback_migration(self, version: str | None = None, steps: int | None = None) -> list[dict[str, Any]]:
+        """Revert ``version`` (and what depends on it), or the last ``steps`` applied migrations."""
+        if (version is None) == (steps is None):
+            raise UsageError("rollback needs exactly one of --version or --steps")
+        if steps is not None and steps < 1:
+            raise UsageError("--steps must be at least 1")
+        graph = self.load()
+        async with self.db.lock():
+            history = await self.history()
+            applied = [m for m in graph.order if m.version in history]
+            if version is not None:
+                target = graph.resolve(version)
+                if target.version not in history:
+                    raise UsageError(f"{target.version} is not applied, so there is nothing to roll back")
+                chosen = graph.dependents(target.version) | {target.version}
+                plan = [m for m in reversed(applied) if m.version in chosen]
+            else:
+                plan = list(reversed(applied))[:steps]
+            if not plan:
+                return []
+            for m in plan:
+                m.step("down")
+            self._hook("ncm_before_run", plan=plan, direction="down")
+            results: list[dict[str, Any]] = []
+            try:
+                async with self.db.run_scope():
+                    for m in plan:
+                        if history[m.version].status == FAILED and self.db.is_atomic(m):
+                            await self.db.delete_history(m.version)
+                            results.append({"version": m.version, "description": m.description,
+                                            "status": "cleared", "duration_ms": 0})
+                            continue
+                        result = await self._step(m, "down")
+                        results.append(result)
+                        if result["status"] == FAILED:
+                            break
+            finally:
+                self._hook("ncm_after_run", results=results, direction="down")
+        return results
+
+    # -- inspecting ------------------------------------------------------------------
+    async def get_status(self) -> dict[str, Any]:
+        graph = self.load()
+        history = await self.history()
+        rows = []
+        for m in graph.order:
+            record = history.get(m.version)
+            state = "pending" if record is None else record.status
+            if record is not None and record.status == APPLIED and record.checksum != m.checksum:
+                state = "changed"
+            rows.append({"version": m.version, "description": m.description, "type": m.type, "state": state,
+                         "applied_at": record.applied_at.isoformat() if record else None,
+                         "applied_by": record.applied_by if record else None,
+                         "execution_ms": record.execution_ms if record else None,
+                         "error": record.error if record else None})
+        known = set(graph.by_version)
+        rows += [{"version": v, "description": r.description, "type": r.type, "state": "missing",
+                  "applied_at": r.applied_at.isoformat(), "applied_by": r.applied_by,
+                  "execution_ms": r.execution_ms, "error": r.error}
+                 for v, r in history.items() if v not in known]
+        applied = [r["version"] for r in rows if r["state"] in (APPLIED, "changed")]
+        return {"database": self.config.safe_url, "backend": self.db.PLUGIN_NAME,
+                "current": applied[-1] if applied else None,
+                "pending": sum(r["state"] == "pending" for r in rows), "migrations": rows}
+
+    async def get_history(self) -> list[dict[str, Any]]:
+        records = sorted((await self.history()).values(), key=lambda r: (r.applied_at, r.version))
+        return [r.as_dict() for r in records]
+
+    def problems(self, graph: MigrationGraph, history: dict[str, HistoryRecord]) -> list[Problem]:
+        found: list[Problem] = []
+        for cls in plugins.collect("ncm_register_validators").values():
+            found.extend(cls().check(graph.order, history))
+        return found
+
+    async def validation_problems(self) -> list[Problem]:
+        return self.problems(self.load(), await self.history())
+
+    async def validate_migrations(self) -> bool:
+        """True when no validator reports an error (warnings are allowed)."""
+        return not any(p.severity == ERROR for p in await self.validation_problems())
+
+    @staticmethod
+    def _raise_on_errors(problems: list[Problem]) -> None:
+        errors = [p for p in problems if p.severity == ERROR]
+        if errors:
+            more = f" (and {len(errors) - 1} more; see ncm validate)" if len(errors) > 1 else ""
+            raise ValidationFailed(f"refusing to run: {errors[0].message}{more}")
+
+    # -- repairing -------------------------------------------------------------------
+    async def repair(self) -> list[dict[str, str]]:
+        """Clear failed records and accept the current checksum of edited applied migrations."""
+        graph = self.load()
+        actions = []
+        async with self.db.lock():
+            for version, record in (await self.history()).items():
+                m = graph.by_version.get(version)
+                if record.status == FAILED:
+                    await self.db.delete_history(version)
+                    actions.append({"version": version, "action": "removed failed record"})
+                elif m is not None and record.checksum != m.checksum:
+                    record.checksum = m.checksum
+                    await self.db.write_history(record)
+                    actions.append({"version": version, "action": "accepted new checksum"})
+            await self._audit("repair", None, "ok", f"{len(actions)} changes")
+        return actions
+
+    # -- creating --------------------------------------------------------------------
+    async def create_migration(self, description: str, type: MigrationType | str = MigrationType.SCHEMA) -> str:
+        """Write a new migration file from the type's template; return its version."""
+        name = type.value if isinstance(type, MigrationType) else str(type)
+        kinds = plugins.collect("ncm_register_migration_types")
+        if name not in kinds:
+            raise UsageError(f"unknown migration type {name!r} (known: {', '.join(kinds)})")
+        slug = re.sub(r"[^a-z0-9]+", "_", description.lower()).strip("_")[:60]
+        if not slug:
+            raise UsageError("a migration needs a description with at least one letter or digit")
+        family = (self.backend or backend_class(self.config)).TEMPLATE_FAMILY
+        directory = Path(self.config.migration_directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        moment = datetime.now(timezone.utc)
+        while True:
+            version = f"{moment:%Y%m%d_%H%M%S}_{slug}"
+            path = directory / f"{version}.py"
+            if not any(directory.glob(f"{moment:%Y%m%d_%H%M%S}_*.py")):
+                break
+            moment = moment.fromtimestamp(moment.timestamp() + 1, timezone.utc)
+        safe = description.replace("\\", "\\\\").replace('"""', "'''")
+        path.write_text(kinds[name]().render(family, description=safe, version=version,
+                                             created=f"{moment:%Y-%m-%d %H:%M:%S} UTC"), encoding="utf-8")
+        return version
+
+    # -- helpers ---------------------------------------------------------------------
+    def _hook(self, name: str, **kwargs: Any) -> None:
+        getattr(plugins.plugin_manager().hook, name)(runner=self, **kwargs)
+
+    async def _audit(self, action: str, version: str | None, outcome: str, details: str | None) -> None:
+        if self.config.audit_enabled:
+            await self.db.write_audit(AuditEntry(action, version, outcome, details))

@@ -1,0 +1,1 @@
+"""Migration types: schema, data, index and seed are built-in plugins of the same hook."""

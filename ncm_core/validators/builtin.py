@@ -1,0 +1,63 @@
+"""The checks every project gets."""
+
+from __future__ import annotations
+
+from ncm_core.history import BASELINE, FAILED
+from ncm_core.validators.interface import Problem, Validator
+
+
+class Checksums(Validator):
+    """An applied migration whose file changed no longer describes the database."""
+
+    PLUGIN_NAME = "checksums"
+
+    def check(self, migrations, history):
+        for m in migrations:
+            record = history.get(m.version)
+            if record and record.status != FAILED and record.checksum and record.checksum != m.checksum:
+                yield Problem.error(
+                    self, m.version,
+                    f"{m.path}: changed since it was applied (checksum {record.checksum[:12]} is now "
+                    f"{m.checksum[:12]}); revert the edit, or run `ncm repair` to accept it",
+                )
+
+
+class MissingFiles(Validator):
+    """A version in the history with no file: a deleted migration or the wrong directory."""
+
+    PLUGIN_NAME = "missing-files"
+
+    def check(self, migrations, history):
+        known = {m.version for m in migrations}
+        for version, record in history.items():
+            if version not in known and record.status not in (FAILED, BASELINE):
+                yield Problem.error(
+                    self, version,
+                    f"{version}: applied to the database but its file is missing from the migration directory",
+                )
+
+
+class FailedRecords(Validator):
+    """A failed migration must be dealt with before anything else is applied."""
+
+    PLUGIN_NAME = "failed-records"
+
+    def check(self, migrations, history):
+        for version, record in history.items():
+            if record.status == FAILED:
+                yield Problem.error(
+                    self, version,
+                    f"{version}: failed at {record.applied_at:%Y-%m-%d %H:%M:%S} ({record.error}); fix it, then "
+                    f"run `ncm repair` or `ncm rollback --version {version}`",
+                )
+
+
+class Reversible(Validator):
+    """A migration without a down step cannot be rolled back, automatically or by hand."""
+
+    PLUGIN_NAME = "reversible"
+
+    def check(self, migrations, history):
+        for m in migrations:
+            if not m.reversible:
+                yield Problem.warning(self, m.version, f"{m.path}: has no downgrade, so it cannot be rolled back")

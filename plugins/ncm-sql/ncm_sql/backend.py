@@ -1,0 +1,251 @@
+"""SQLBackend: the part of a SQL backend that does not depend on the dialect."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import sqlalchemy as sa
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+
+from ncm_core.backend import Backend
+from ncm_core.errors import ConfigError, DatabaseUnavailable, MigrationFailed
+from ncm_core.history import AuditEntry, HistoryRecord
+from ncm_sql import tables
+from ncm_sql.context import RecordingContext, SQLStepContext
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+    from ncm_core.migration import Migration
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a driver error: the database's own message, without SQLAlchemy's SQL dump."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
+    return f"{type(orig).__name__}: {text}" if text else type(orig).__name__
+
+
+class SQLBackend(Backend):
+    """A dialect subclass sets DRIVER (the SQLAlchemy async driver name) and, where its
+    DDL commits implicitly, ``transactional_ddl = False``; it implements ``lock()``."""
+
+    DRIVER: ClassVar[str]
+    transactional_ddl: ClassVar[bool] = True
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)
+        self.engine: AsyncEngine | None = None
+        self._conn: AsyncConnection | None = None
+        self._tables_ready = False
+        self.metadata, self.history_table, self.audit_table = tables.build(config.database_schema)
+
+    # -- connection ------------------------------------------------------------------
+    def sqlalchemy_url(self) -> sa.URL:
+        try:
+            url = sa.make_url(self.config.database_url)
+        except sa.exc.ArgumentError:
+            raise ConfigError(f"database_url {self.config.safe_url!r} is not a valid URL") from None
+        return url.set(drivername=self.DRIVER)
+
+    @property
+    def dialect_name(self) -> str:
+        return self.DRIVER.split("+", 1)[0]
+
+    def dialect(self) -> sa.Dialect:
+        return self.sqlalchemy_url().get_dialect()()
+
+    def engine_options(self) -> dict[str, Any]:
+        """Keyword arguments for create_async_engine (connect timeouts, pool)."""
+        return {}
+
+    def prepare_engine(self, engine: AsyncEngine) -> None:
+        """Install dialect-specific engine events."""
+
+    async def connect(self) -> None:
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        self.engine = create_async_engine(self.sqlalchemy_url(), **self.engine_options())
+        self.prepare_engine(self.engine)
+        timeout = self.config.connect_timeout
+        try:
+            async with asyncio.timeout(timeout), self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except TimeoutError:
+            raise DatabaseUnavailable(f"cannot connect to {self.config.safe_url}: no answer within {timeout:g} s") from None
+        except Exception as exc:
+            raise DatabaseUnavailable(self.config.mask(f"cannot connect to {self.config.safe_url}: {describe(exc)}")) from None
+
+    async def close(self) -> None:
+        if self.engine is not None:
+            await self.engine.dispose()
+            self.engine = None
+
+    async def server_info(self) -> dict[str, str]:
+        async with self.engine.connect() as conn:
+            version = ".".join(str(p) for p in conn.dialect.server_version_info or ())
+        url = self.sqlalchemy_url()
+        return {"backend": self.PLUGIN_NAME, "server_version": version, "database": url.database or ""}
+
+    # -- history ---------------------------------------------------------------------
+    async def _ensure_tables(self) -> None:
+        if not self._tables_ready:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(self.metadata.create_all, checkfirst=True)
+            self._tables_ready = True
+
+    async def _has_tables(self, conn: AsyncConnection) -> bool:
+        if not self._tables_ready:
+            schema = self.config.database_schema
+            self._tables_ready = await conn.run_sync(
+                lambda sync: sa.inspect(sync).has_table(tables.HISTORY_TABLE, schema=schema))
+        return self._tables_ready
+
+    async def read_history(self) -> list[HistoryRecord]:
+        async with self.engine.connect() as conn:
+            if not await self._has_tables(conn):
+                return []
+            rows = await conn.execute(sa.select(self.history_table))
+            return [tables.record_of(r) for r in rows]
+
+    async def read_audit(self) -> list[AuditEntry]:
+        async with self.engine.connect() as conn:
+            if not await self._has_tables(conn):
+                return []
+            rows = await conn.execute(sa.select(self.audit_table).order_by(self.audit_table.c.id))
+            return [tables.entry_of(r) for r in rows]
+
+    async def _write(self, statements: list[sa.Executable]) -> None:
+        """Run history writes in the run's transaction if one is open, else in their own."""
+        if self._conn is not None:
+            for stmt in statements:
+                await self._conn.execute(stmt)
+            if not self.transactional_ddl:
+                await self._conn.commit()
+            return
+        await self._ensure_tables()
+        async with self.engine.begin() as conn:
+            for stmt in statements:
+                await conn.execute(stmt)
+
+    def _replace(self, record: HistoryRecord) -> list[sa.Executable]:
+        h = self.history_table
+        return [sa.delete(h).where(h.c.version == record.version), sa.insert(h).values(tables.history_row(record))]
+
+    async def record_failure(self, record: HistoryRecord) -> None:
+        await self._write(self._replace(record))
+
+    async def write_history(self, record: HistoryRecord) -> None:
+        await self._write(self._replace(record))
+
+    async def delete_history(self, version: str) -> None:
+        h = self.history_table
+        await self._write([sa.delete(h).where(h.c.version == version)])
+
+    async def write_audit(self, entry: AuditEntry) -> None:
+        await self._write([sa.insert(self.audit_table).values(tables.audit_row(entry))])
+
+    # -- running ---------------------------------------------------------------------
+    @asynccontextmanager
+    async def run_scope(self) -> AsyncIterator[None]:
+        """One connection for the run; with transactional DDL, one transaction and a
+        savepoint per migration, so a run costs one commit instead of one per migration."""
+        await self._ensure_tables()
+        async with self.engine.connect() as conn:
+            self._conn = conn
+            try:
+                yield
+                if conn.in_transaction():
+                    await conn.commit()
+            finally:
+                self._conn = None
+
+    def is_atomic(self, migration: Migration) -> bool:
+        return self.transactional_ddl and bool(migration.transactional)
+
+    async def apply(self, migration: Migration, direction: str, record: HistoryRecord) -> None:
+        conn = self._conn
+        assert conn is not None, "apply() runs inside run_scope()"
+        started = time.perf_counter()
+        if not migration.transactional:
+            await self._apply_outside_transaction(conn, migration, direction)
+            record.execution_ms = int((time.perf_counter() - started) * 1000)
+            await self._write(self._history_change(direction, record))
+            if conn.in_transaction():
+                await conn.commit()
+            return
+        try:
+            async with conn.begin_nested() if self.transactional_ddl else conn.begin():
+                await self._run_step(conn, migration, direction)
+                record.execution_ms = int((time.perf_counter() - started) * 1000)
+                for stmt in self._history_change(direction, record):
+                    await conn.execute(stmt)
+        except MigrationFailed:
+            raise
+        except Exception as exc:
+            raise self._failure(migration, exc) from exc
+
+    async def _apply_outside_transaction(self, conn: AsyncConnection, migration: Migration, direction: str) -> None:
+        """For statements a transaction refuses (CREATE INDEX CONCURRENTLY, VACUUM)."""
+        if conn.in_transaction():
+            await conn.commit()
+        async with self.engine.connect() as raw:
+            auto = await raw.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                await self._run_step(auto, migration, direction)
+            except MigrationFailed:
+                raise
+            except Exception as exc:
+                raise self._failure(migration, exc) from exc
+
+    async def _run_step(self, conn: AsyncConnection, migration: Migration, direction: str) -> None:
+        ctx = SQLStepContext(self, conn, migration)
+        await migration.run(direction, ctx)
+        if direction == "up" and not await migration.check(ctx):
+            raise MigrationFailed(migration.version, "its validate() returned False")
+
+    def _history_change(self, direction: str, record: HistoryRecord) -> list[sa.Executable]:
+        if direction == "up":
+            return self._replace(record)
+        h = self.history_table
+        return [sa.delete(h).where(h.c.version == record.version)]
+
+    def _failure(self, migration: Migration, exc: Exception) -> MigrationFailed:
+        stmt = getattr(exc, "statement", None)
+        if stmt is not None and len(stmt) > 500:
+            stmt = stmt[:500] + "..."
+        return MigrationFailed(migration.version, describe(exc), " ".join(stmt.split()) if stmt else None)
+
+    # -- Alembic ---------------------------------------------------------------------
+    def alembic_options(self) -> dict[str, Any]:
+        return {}
+
+    def operations(self, sync_connection: sa.Connection) -> AbstractContextManager[Operations]:
+        """Alembic's ``op`` bound to the connection, as inside an Alembic env.py."""
+        context = MigrationContext.configure(connection=sync_connection, opts=self.alembic_options())
+        return Operations.context(context)
+
+    def offline_sql(self, fn: Callable[..., Any], ctx: Any) -> list[str]:
+        """The SQL a plain ``def upgrade()`` would run, rendered by Alembic's offline mode."""
+        buffer = io.StringIO()
+        context = MigrationContext.configure(
+            dialect_name=self.dialect_name,
+            opts={**self.alembic_options(), "as_sql": True, "output_buffer": buffer, "literal_binds": True},
+        )
+        with Operations.context(context):
+            fn(ctx) if ctx is not None else fn()
+        return [s.strip() for s in buffer.getvalue().split(";\n") if s.strip()]
+
+    async def dry_run(self, migration: Migration, direction: str) -> list[str]:
+        ctx = RecordingContext(self, migration)
+        try:
+            await migration.run(direction, ctx)
+        except Exception as exc:
+            ctx.statements.append(f"-- dry run stopped here: {describe(exc)}")
+        return ctx.statements

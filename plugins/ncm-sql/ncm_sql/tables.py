@@ -1,0 +1,69 @@
+"""The history and audit tables, as SQLAlchemy Core tables so every dialect gets its own DDL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from ncm_core.history import AuditEntry, HistoryRecord
+
+HISTORY_TABLE = "ncm_migrations"
+AUDIT_TABLE = "ncm_audit"
+
+
+def build(schema: str | None) -> tuple[sa.MetaData, sa.Table, sa.Table]:
+    metadata = sa.MetaData(schema=schema)
+    history = sa.Table(
+        HISTORY_TABLE, metadata,
+        sa.Column("version", sa.String(191), primary_key=True),
+        sa.Column("description", sa.Text, nullable=False),
+        sa.Column("type", sa.String(32), nullable=False),
+        sa.Column("checksum", sa.String(64), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("applied_at", sa.DateTime, nullable=False),
+        sa.Column("execution_ms", sa.Integer, nullable=False),
+        sa.Column("applied_by", sa.String(255), nullable=False),
+        sa.Column("error", sa.Text),
+    )
+    audit = sa.Table(
+        AUDIT_TABLE, metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", sa.DateTime, nullable=False),
+        sa.Column("action", sa.String(32), nullable=False),
+        sa.Column("version", sa.String(191)),
+        sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("actor", sa.String(255), nullable=False),
+        sa.Column("details", sa.Text),
+    )
+    return metadata, history, audit
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """Stored without a zone (portable across dialects), always in UTC."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def history_row(record: HistoryRecord) -> dict:
+    row = {c: getattr(record, c) for c in ("version", "description", "type", "checksum", "status",
+                                            "execution_ms", "applied_by", "error")}
+    row["applied_at"] = naive_utc(record.applied_at)
+    return row
+
+
+def record_of(row: sa.Row) -> HistoryRecord:
+    data = dict(row._mapping)
+    data["applied_at"] = data["applied_at"].replace(tzinfo=timezone.utc)
+    return HistoryRecord(**data)
+
+
+def audit_row(entry: AuditEntry) -> dict:
+    return {"at": naive_utc(entry.at), "action": entry.action, "version": entry.version,
+            "outcome": entry.outcome, "actor": entry.actor, "details": entry.details}
+
+
+def entry_of(row: sa.Row) -> AuditEntry:
+    data = dict(row._mapping)
+    data.pop("id")
+    data["at"] = data["at"].replace(tzinfo=timezone.utc)
+    return AuditEntry(**data)
