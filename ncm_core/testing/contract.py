@@ -1,0 +1,207 @@
+"""The backend contract: the behaviour every backend must show against its real database.
+
+A backend's test module subclasses a family's contract and provides two fixtures:
+``database_url`` (an empty database, fresh for each test) and ``unreachable_url``::
+
+    class TestSQLiteContract(SQLContract):
+        @pytest.fixture
+        def database_url(self, tmp_path):
+            return f"sqlite+aiosqlite:///{tmp_path}/test.db"
+
+The family's subclass says how a migration creates and drops a named object (a table, a
+collection) and how to see whether it exists; every test below is written with those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from ncm_core.errors import DatabaseUnavailable, LockTimeout, ValidationFailed
+from ncm_core.history import APPLIED, FAILED
+
+
+class BackendContract:
+    # -- what a family provides ------------------------------------------------------
+    def create_source(self, name: str) -> str:
+        """A migration file whose up step creates object ``name`` and down step drops it."""
+        raise NotImplementedError
+
+    def failing_source(self, name: str) -> str:
+        """A migration that creates ``name`` and then raises RuntimeError('boom')."""
+        raise NotImplementedError
+
+    def invalid_source(self, name: str) -> str:
+        """A migration that creates ``name`` and whose validate() returns False."""
+        raise NotImplementedError
+
+    def class_source(self, name: str) -> str:
+        """An AbstractMigration class creating ``name`` in up() and dropping it in down()."""
+        raise NotImplementedError
+
+    async def exists(self, runner: Any, name: str) -> bool:
+        raise NotImplementedError
+
+    # -- the contract ----------------------------------------------------------------
+    async def test_applies_pending_migrations_in_order(self, database_url, write_migration, runner_factory):
+        write_migration("002_second", self.create_source("ncm_c_second"))
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        async with runner_factory(database_url) as runner:
+            results = await runner.run_migrations()
+            assert [(r["version"], r["status"]) for r in results] == [("001_first", APPLIED), ("002_second", APPLIED)]
+            assert await self.exists(runner, "ncm_c_first") and await self.exists(runner, "ncm_c_second")
+
+    async def test_history_records_checksum_status_and_time(self, database_url, write_migration, runner_factory):
+        path = write_migration("001_first", self.create_source("ncm_c_first"))
+        async with runner_factory(database_url) as runner:
+            await runner.run_migrations()
+            (record,) = await runner.db.read_history()
+        from ncm_core.migration import checksum
+
+        assert (record.version, record.status, record.checksum) == ("001_first", APPLIED, checksum(path))
+        assert record.execution_ms >= 0 and "@" in record.applied_by and record.applied_at.tzinfo is not None
+
+    async def test_second_run_applies_nothing(self, database_url, write_migration, runner_factory):
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        async with runner_factory(database_url) as runner:
+            await runner.run_migrations()
+            assert await runner.run_migrations() == []
+
+    async def test_target_version_stops_there(self, database_url, write_migration, runner_factory):
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        write_migration("002_second", self.create_source("ncm_c_second"))
+        async with runner_factory(database_url) as runner:
+            results = await runner.run_migrations(target_version="001")
+            assert [r["version"] for r in results] == ["001_first"]
+            assert not await self.exists(runner, "ncm_c_second")
+
+    async def test_rollback_reverts_and_forgets(self, database_url, write_migration, runner_factory):
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        write_migration("002_second", self.create_source("ncm_c_second"))
+        async with runner_factory(database_url) as runner:
+            await runner.run_migrations()
+            results = await runner.rollback_migration(steps=1)
+            assert [(r["version"], r["status"]) for r in results] == [("002_second", "reverted")]
+            assert not await self.exists(runner, "ncm_c_second") and await self.exists(runner, "ncm_c_first")
+            assert [r.version for r in await runner.db.read_history()] == ["001_first"]
+
+    async def test_rollback_version_reverts_its_dependents_first(self, database_url, write_migration, runner_factory):
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        write_migration("002_second", self.create_source("ncm_c_second") + '\ndepends_on = ["001_first"]\n')
+        async with runner_factory(database_url) as runner:
+            await runner.run_migrations()
+            results = await runner.rollback_migration(version="001_first")
+            assert [r["version"] for r in results] == ["002_second", "001_first"]
+            assert await runner.db.read_history() == []
+
+    async def test_class_form_applies_and_reverts(self, database_url, write_migration, runner_factory):
+        write_migration("001_class", self.class_source("ncm_c_class"))
+        async with runner_factory(database_url) as runner:
+            await runner.run_migrations()
+            assert await self.exists(runner, "ncm_c_class")
+            await runner.rollback_migration(version="001")
+            assert not await self.exists(runner, "ncm_c_class")
+
+    async def test_failure_is_recorded_and_blocks_the_next_run(self, database_url, write_migration, runner_factory):
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        write_migration("002_broken", self.failing_source("ncm_c_broken"))
+        write_migration("003_third", self.create_source("ncm_c_third"))
+        async with runner_factory(database_url) as runner:
+            results = await runner.run_migrations()
+            assert [(r["version"], r["status"]) for r in results] == [("001_first", APPLIED), ("002_broken", FAILED)]
+            assert "boom" in results[-1]["error"]
+            history = {r.version: r.status for r in await runner.db.read_history()}
+            assert history == {"001_first": APPLIED, "002_broken": FAILED}
+            with pytest.raises(ValidationFailed, match="002_broken"):
+                await runner.run_migrations()
+            assert not await self.exists(runner, "ncm_c_third")
+
+    async def test_atomic_failure_leaves_nothing_behind(self, database_url, write_migration, runner_factory):
+        write_migration("001_broken", self.failing_source("ncm_c_broken"))
+        async with runner_factory(database_url) as runner:
+            migration = runner.load().order[0]
+            if not runner.db.is_atomic(migration):
+                pytest.skip(f"{runner.db.PLUGIN_NAME} cannot roll back this migration's DDL")
+            await runner.run_migrations()
+            assert not await self.exists(runner, "ncm_c_broken")
+
+    async def test_repair_clears_a_failed_record(self, database_url, write_migration, runner_factory):
+        path = write_migration("001_broken", self.failing_source("ncm_c_broken"))
+        async with runner_factory(database_url) as runner:
+            await runner.run_migrations()
+            if not runner.db.is_atomic(runner.graph.order[0]):
+                await runner.rollback_migration(version="001")
+            else:
+                assert await runner.repair() == [{"version": "001_broken", "action": "removed failed record"}]
+            path.write_text(self.create_source("ncm_c_fixed"))
+            assert [r["status"] for r in await runner.run_migrations()] == [APPLIED]
+
+    async def test_validate_returning_false_fails_the_migration(self, database_url, write_migration, runner_factory):
+        write_migration("001_invalid", self.invalid_source("ncm_c_invalid"))
+        async with runner_factory(database_url) as runner:
+            (result,) = await runner.run_migrations()
+            assert result["status"] == FAILED and "validate() returned False" in result["error"]
+
+    async def test_auto_rollback_undoes_the_whole_run(self, database_url, write_migration, runner_factory):
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        write_migration("002_broken", self.failing_source("ncm_c_broken") + "\n\ndef downgrade(*args):\n    pass\n")
+        async with runner_factory(database_url, auto_rollback_on_failure=True) as runner:
+            results = await runner.run_migrations()
+            assert ("001_first", "rolled_back") in [(r["version"], r["status"]) for r in results]
+            assert not await self.exists(runner, "ncm_c_first")
+            assert "001_first" not in {r.version for r in await runner.db.read_history()}
+
+    async def test_dry_run_lists_statements_and_changes_nothing(self, database_url, write_migration, runner_factory):
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        async with runner_factory(database_url) as runner:
+            (result,) = await runner.run_migrations(dry_run=True)
+            assert result["status"] == "dry-run" and any("ncm_c_first" in s for s in result["statements"])
+            assert not await self.exists(runner, "ncm_c_first")
+            assert await runner.db.read_history() == []
+
+    async def test_edited_applied_migration_blocks_run_until_repaired(self, database_url, write_migration, runner_factory):
+        path = write_migration("001_first", self.create_source("ncm_c_first"))
+        async with runner_factory(database_url) as runner:
+            await runner.run_migrations()
+            path.write_text(path.read_text() + "\n# edited\n")
+            write_migration("002_second", self.create_source("ncm_c_second"))
+            assert not await runner.validate_migrations()
+            with pytest.raises(ValidationFailed, match="001_first.py: changed since it was applied"):
+                await runner.run_migrations()
+            await runner.repair()
+            assert [r["version"] for r in await runner.run_migrations()] == ["002_second"]
+
+    async def test_concurrent_runners_apply_each_migration_once(self, database_url, write_migration, runner_factory):
+        for i in range(1, 6):
+            write_migration(f"00{i}_m{i}", self.create_source(f"ncm_c_m{i}"))
+        async with runner_factory(database_url) as a, runner_factory(database_url) as b, \
+                runner_factory(database_url) as c:
+            outcomes = await asyncio.gather(a.run_migrations(), b.run_migrations(), c.run_migrations())
+            applied = sorted(r["version"] for results in outcomes for r in results)
+            assert applied == [f"00{i}_m{i}" for i in range(1, 6)]
+            assert all(r["status"] == APPLIED for results in outcomes for r in results)
+
+    async def test_lock_wait_past_timeout_is_an_error(self, database_url, write_migration, runner_factory):
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        async with runner_factory(database_url) as holder, runner_factory(database_url, lock_timeout=0.5) as waiter:
+            async with holder.db.lock():
+                with pytest.raises(LockTimeout, match="lock"):
+                    await waiter.run_migrations()
+            assert [r["version"] for r in await waiter.run_migrations()] == ["001_first"]
+
+    async def test_audit_log_records_each_action(self, database_url, write_migration, runner_factory):
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        async with runner_factory(database_url, audit_enabled=True) as runner:
+            await runner.run_migrations()
+            await runner.rollback_migration(steps=1)
+            actions = [(e.action, e.version, e.outcome) for e in await runner.db.read_audit()]
+        assert actions == [("migrate", "001_first", "ok"), ("run", None, "ok"), ("rollback", "001_first", "ok")]
+
+    async def test_unreachable_database_is_one_line_without_password(self, unreachable_url, runner_factory):
+        with pytest.raises(DatabaseUnavailable) as info:
+            async with runner_factory(unreachable_url, connect_timeout=5):
+                pass
+        message = str(info.value)
+        assert "\n" not in message and "s3cr3t-pw" not in message

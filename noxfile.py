@@ -1,0 +1,44 @@
+"""Test sessions. `nox -s tests` runs everything; the per-backend sessions run one plugin's
+tests (with the core's) in a virtualenv holding only that plugin, as a user would install it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = False
+
+ROOT = Path(__file__).parent
+PLUGINS = ["ncm-sql", "ncm-sqlite", "ncm-postgres", "ncm-mysql", "ncm-mongo", "ncm-plugin-example"]
+TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "import-linter>=2.1"]
+
+
+def _install(session: nox.Session, *plugins: str) -> None:
+    present = [f"plugins/{p}" for p in plugins if (ROOT / "plugins" / p / "pyproject.toml").is_file()]
+    session.install(*TEST_DEPS, "-e", ".", *(arg for path in present for arg in ("-e", path)))
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Every test, every backend: the command CI runs (through scripts/test)."""
+    _install(session, *PLUGINS)
+    session.run("lint-imports")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def core(session: nox.Session) -> None:
+    """The core alone: it must import and run with no SQLAlchemy and no driver."""
+    session.install(*TEST_DEPS, "-e", ".")
+    session.run("lint-imports")
+    session.run("pytest", "tests/core", *session.posargs)
+
+
+@nox.session
+@nox.parametrize("backend", ["sqlite", "postgres", "mysql", "mongo"])
+def backend(session: nox.Session, backend: str) -> None:
+    """One backend plugin against its real database."""
+    _install(session, "ncm-sql", f"ncm-{backend}") if backend != "mongo" else _install(session, "ncm-mongo")
+    session.run("pytest", f"tests/{backend}", *session.posargs)
