@@ -70,6 +70,8 @@ class MigrationConfig(BaseSettings):
     lock_timeout: float = 60.0
     connect_timeout: float = 10.0
     database_schema: str | None = None
+    mysql_charset: str = "utf8mb4"
+    mysql_engine: str = "InnoDB"
 
     @classmethod
     def settings_customise_sources(
@@ -128,16 +130,15 @@ class MigrationConfig(BaseSettings):
 
 
 def _file_sources(settings_cls: type[BaseSettings]) -> list[PydanticBaseSettingsSource]:
+    """The config file (``--config``, else ./ncm.toml), then [tool.ncm] of ./pyproject.toml."""
     explicit = config_file.get()
-    if explicit is not None:
-        if not explicit.is_file():
-            raise ConfigError(f"config file {explicit} does not exist")
-        if explicit.name == "pyproject.toml":
-            return [PyprojectTomlConfigSettingsSource(settings_cls, explicit)]
-        return [TomlConfigSettingsSource(settings_cls, explicit)]
-    if Path(CONFIG_FILE).is_file():
-        return [TomlConfigSettingsSource(settings_cls, Path(CONFIG_FILE))]
-    return [PyprojectTomlConfigSettingsSource(settings_cls)]
+    if explicit is not None and not explicit.is_file():
+        raise ConfigError(f"config file {explicit} does not exist")
+    if explicit is not None and explicit.name == "pyproject.toml":
+        return [PyprojectTomlConfigSettingsSource(settings_cls, explicit)]
+    file = explicit or Path(CONFIG_FILE)
+    sources: list[PydanticBaseSettingsSource] = [TomlConfigSettingsSource(settings_cls, file)] if file.is_file() else []
+    return [*sources, PyprojectTomlConfigSettingsSource(settings_cls)]
 
 
 def load_config(file: Path | None = None, **overrides: Any) -> MigrationConfig:

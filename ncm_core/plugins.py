@@ -61,8 +61,22 @@ def get_plugins() -> Plugins:
             continue
         if dist is not None:
             distributions[ep.name] = (dist.name, dist.version)
-    pm.check_pending()
+    _drop_misspelled(pm, broken, distributions)
     return Plugins(pm, broken, sorted(blocked), distributions)
+
+
+def _drop_misspelled(pm: pluggy.PluginManager, broken: list[PluginInfo],
+                     distributions: dict[str, tuple[str, str]]) -> None:
+    """A plugin implementing a hook that does not exist (a typo) is reported, not loaded."""
+    while True:
+        try:
+            pm.check_pending()
+            return
+        except pluggy.PluginValidationError as exc:
+            name = pm.get_name(exc.plugin) or "?"
+            dist, version = distributions.pop(name, ("?", "?"))
+            pm.unregister(exc.plugin)
+            broken.append(PluginInfo(name, version, dist, error=str(exc)))
 
 
 def plugin_manager() -> pluggy.PluginManager:
@@ -85,7 +99,7 @@ def collect(hook_name: str) -> dict[str, type[Any]]:
     pm = plugin_manager()
     found: dict[str, tuple[type[Any], str]] = {}
     for impl in getattr(pm.hook, hook_name).get_hookimpls():
-        for cls in impl.function() or []:
+        for cls in _call_registration(impl):
             name = cls.PLUGIN_NAME
             if name in found and found[name][0] is not cls:
                 raise PluginError(
@@ -94,6 +108,19 @@ def collect(hook_name: str) -> dict[str, type[Any]]:
                 )
             found[name] = (cls, impl.plugin_name)
     return {name: cls for name, (cls, _) in found.items()}
+
+
+def _call_registration(impl: pluggy.HookImpl) -> list[type[Any]]:
+    """A registration hook's classes; a hook that raises (often a lazy import of a missing
+    driver) is reported like a plugin that failed to load, and contributes nothing."""
+    try:
+        return list(impl.function() or [])
+    except Exception as exc:
+        broken = get_plugins().broken
+        if not any(b.name == impl.plugin_name for b in broken):
+            dist, version = distribution_of(impl.plugin_name)
+            broken.append(PluginInfo(impl.plugin_name, version, dist, error=f"{type(exc).__name__}: {exc}"))
+        return []
 
 
 def describe() -> list[PluginInfo]:
@@ -105,14 +132,16 @@ def describe() -> list[PluginInfo]:
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             info = _info(infos, impl.plugin_name)
             kind = hook_name.removeprefix("ncm_register_")
-            info.provides.setdefault(kind, []).extend(c.PLUGIN_NAME for c in impl.function() or [])
+            info.provides.setdefault(kind, []).extend(c.PLUGIN_NAME for c in _call_registration(impl))
     for name, plugin in pm.list_name_plugin():
         info = _info(infos, name)
         hooks = [h.name.removeprefix("ncm_") for h in pm.get_hookcallers(plugin) or []
                  if not h.name.startswith("ncm_register_")]
         if hooks:
             info.provides["hooks"] = sorted(hooks)
-    return sorted(infos.values(), key=lambda i: i.name) + get_plugins().broken
+    broken = get_plugins().broken
+    failed = {b.name for b in broken}
+    return sorted((i for i in infos.values() if i.name not in failed), key=lambda i: i.name) + broken
 
 
 def _info(infos: dict[str, PluginInfo], name: str) -> PluginInfo:

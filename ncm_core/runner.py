@@ -48,10 +48,10 @@ class MigrationRunner:
 
     # -- lifecycle -------------------------------------------------------------------
     async def initialize(self) -> None:
-        """Find the backend for the URL, connect, and load the migration files."""
+        """Load the migration files (bad input fails before the database is touched), then connect."""
+        self.load()
         self.backend = backend_class(self.config)(self.config)
         await self.backend.connect()
-        self.load()
 
     async def close(self) -> None:
         if self.backend is not None:
