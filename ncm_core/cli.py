@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from cyclopts import App, Parameter
 
-from ncm_core.errors import EXIT_CODES, MigrationFailed, NcmError, ValidationFailed
+from ncm_core.errors import EXIT_CODES, MigrationFailed, NcmError, UsageError, ValidationFailed
 from ncm_core.hookspecs import hookimpl
 
 TypeName = Annotated[str, Parameter(help="schema, data, index, seed, or a type a plugin adds")]
@@ -88,19 +88,28 @@ def _print_json(data: Any) -> None:
 
 
 class _Reporter:
-    """Prints each step as it happens, through the same lifecycle hooks plugins use."""
+    """Prints each step as it happens, through the same lifecycle hooks plugins use: colour on
+    a terminal, plain lines (cheap for thousands of steps) in logs and pipes."""
 
     def __init__(self) -> None:
-        self.out = _console(stderr=True)
+        self.console = _console(stderr=True) if sys.stderr.isatty() else None
+
+    def _line(self, colour: str, verb: str, text: str) -> None:
+        if self.console is None:
+            sys.stderr.write(f"{verb} {text}\n")
+        else:
+            from rich.markup import escape
+
+            self.console.print(f"[{colour}]{verb}[/] {escape(text)}")
 
     @hookimpl
     def ncm_after_migration(self, migration: Any, direction: str, result: dict[str, Any]) -> None:
         verb = "applied " if direction == "up" else "reverted"
-        self.out.print(f"[green]{verb}[/] {migration.version}  [dim]{result['duration_ms']} ms[/]")
+        self._line("green", verb, f"{migration.version}  {result['duration_ms']} ms")
 
     @hookimpl
     def ncm_on_failure(self, migration: Any, direction: str, error: Exception) -> None:
-        self.out.print(f"[red]failed[/]   {migration.version}: {error}")
+        self._line("red", "failed  ", f"{migration.version}: {error}")
 
 
 def _reporting(fn: Callable[[], int], quiet: bool) -> int:
@@ -145,6 +154,8 @@ def run(
         else:
             applied = sum(r["status"] == "applied" for r in results)
             out = _console()
+            if runner.last_backup is not None:
+                out.print(f"backup written to {runner.last_backup['location']}", markup=False)
             out.print("nothing to apply: the database is up to date" if not results else
                       f"{applied} migration(s) applied" + (", then the run stopped on a failure" if _failed(results) else ""))
         return MigrationFailed.exit_code if _failed(results) else 0
@@ -157,14 +168,22 @@ def create(
     description: str,
     *,
     type: Annotated[TypeName, Parameter(name=["--type", "-t"])] = "schema",
+    autogenerate: Annotated[bool, Parameter(help="fill the steps from the difference between the database "
+                                                 "and the SQLAlchemy models (Alembic's autogenerate)",
+                                            negative="")] = False,
+    metadata: Annotated[str | None, Parameter(help="the models, as module:attribute (e.g. myapp.models:Base.metadata); "
+                                                   "default: target_metadata")] = None,
+    empty: Annotated[bool, Parameter(help="with --autogenerate, write the file even when nothing differs",
+                                     negative="")] = False,
 ) -> int:
     """Write a new migration file from the type's template."""
     async def go(runner: Any) -> int:
-        version = await runner.create_migration(description, type)
+        version = await runner.create_migration(description, type, autogenerate=autogenerate, metadata=metadata,
+                                                empty=empty)
         _console().print(f"created {Path(runner.config.migration_directory) / (version + '.py')}")
         return 0
 
-    return _with_runner(go, connect=False)
+    return _with_runner(go, connect=autogenerate)
 
 
 @app.command
@@ -192,43 +211,93 @@ def status(*, json_: Annotated[bool, Parameter(name="--json", negative="")] = Fa
     """Show every migration: applied, pending, failed, changed or missing."""
     async def go(runner: Any) -> int:
         state = await runner.get_status()
+        state["lock_holder"] = await runner.db.lock_holder()
         if json_:
             _print_json(state)
             return 0
+        from rich.markup import escape
         from rich.table import Table
 
-        colours = {"applied": "green", "pending": "yellow", "failed": "red", "changed": "red", "missing": "red"}
+        colours = {"applied": "green", "baseline": "green", "pending": "yellow", "failed": "red", "changed": "red",
+                   "missing": "red"}
         table = Table(title=f"{state['database']} ({state['backend']})", title_justify="left")
         for column in ("version", "description", "type", "state", "applied at"):
             table.add_column(column)
         for m in state["migrations"]:
             colour = colours.get(m["state"], "white")
-            table.add_row(m["version"], m["description"], m["type"], f"[{colour}]{m['state']}[/]",
+            table.add_row(escape(m["version"]), escape(m["description"]), m["type"], f"[{colour}]{m['state']}[/]",
                           (m["applied_at"] or "").replace("T", " ").removesuffix("+00:00"))
         out = _console()
         out.print(table)
         out.print(f"current: {state['current'] or '(none)'}; pending: {state['pending']}")
+        if state["lock_holder"]:
+            out.print(f"lock: held by {state['lock_holder']}")
         return 0
 
     return _with_runner(go)
 
 
+DriftFlag = Annotated[bool, Parameter(help="also compare the live schema with the SQLAlchemy models; differences "
+                                           "fail with exit code 3", negative="")]
+MetadataRef = Annotated[str | None, Parameter(help="the models for --drift, as module:attribute; default: "
+                                                   "target_metadata")]
+
+
 @app.command
-def validate(*, json_: Annotated[bool, Parameter(name="--json", negative="")] = False) -> int:
+def validate(
+    *,
+    drift: DriftFlag = False,
+    metadata: MetadataRef = None,
+    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+) -> int:
     """Check files, dependencies, checksums and history with every registered validator."""
     async def go(runner: Any) -> int:
         problems = await runner.validation_problems()
+        if drift:
+            problems += _drift_problems(await runner.drift(metadata))
         errors = [p for p in problems if p.severity == "error"]
         if json_:
             _print_json({"valid": not errors, "problems": [p.__dict__ for p in problems]})
         else:
+            from rich.markup import escape
+
             out = _console()
             for p in problems:
                 colour = "red" if p.severity == "error" else "yellow"
-                out.print(f"[{colour}]{p.severity}[/] [{p.validator}] {p.message}")
+                out.print(f"[{colour}]{p.severity}[/] " + escape(f"[{p.validator}] {p.message}"))
             out.print(f"{len(runner.graph.order)} migration(s) checked: "
                       + ("valid" if not errors else f"{len(errors)} error(s)"))
         return ValidationFailed.exit_code if errors else 0
+
+    return _with_runner(go)
+
+
+def _drift_problems(differences: list[str]) -> list[Any]:
+    from ncm_core.validators.interface import ERROR, Problem
+
+    return [Problem(ERROR, "drift", None, line) for line in differences]
+
+
+@app.command
+def baseline(
+    *,
+    from_alembic: Annotated[bool, Parameter(help="adopt a database Alembic manages: record the revisions in "
+                                                 "alembic_version and all before them", negative="")] = False,
+    version: Annotated[str | None, Parameter(help="record this version and everything before it")] = None,
+    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+) -> int:
+    """Record migrations as applied without running them, for a database that already has them."""
+    async def go(runner: Any) -> int:
+        recorded = await runner.baseline(version=version, from_alembic=from_alembic)
+        if json_:
+            _print_json(recorded)
+            return 0
+        out = _console()
+        for r in recorded:
+            out.print(f"baseline {r['version']}  {r['description']}", markup=False)
+        out.print(f"{len(recorded)} migration(s) recorded as applied; `ncm run` applies what is newer"
+                  if recorded else "nothing to record: those migrations are already in the history")
+        return 0
 
     return _with_runner(go)
 
@@ -277,16 +346,106 @@ def repair() -> int:
     return _with_runner(go)
 
 
+backup_app = App(name="backup", help="Back the database up, or list the backups (ncm backup list).")
+app.command(backup_app)
+
+
+@backup_app.default
+def backup(
+    path: Annotated[str | None, Parameter(help="a name in the backup store, or a file path; default: a new name")] = None,
+    *,
+    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+) -> int:
+    """Back the database up (encrypted when MIGRATION_ENCRYPTION_KEY is set)."""
+    async def go(runner: Any) -> int:
+        made = await runner.backup_database(path)
+        if json_:
+            _print_json(made)
+        else:
+            _console().print(f"backup written to {made['location']} ({_size(made['size'])}"
+                             f"{', encrypted' if made['encryption'] else ''})", markup=False)
+        return 0
+
+    return _with_runner(go)
+
+
+@backup_app.command(name="list")
+def backup_list(*, json_: Annotated[bool, Parameter(name="--json", negative="")] = False) -> int:
+    """List the backups in the backup store, newest first, from their manifests."""
+    async def go(runner: Any) -> int:
+        backups = await runner.list_backups()
+        if json_:
+            _print_json(backups)
+            return 0
+        from rich.table import Column, Table
+
+        table = Table("created at (UTC)", Column("location", overflow="fold"), Column("database", overflow="fold"),
+                      "history head", "size", "encrypted")
+        for b in backups:
+            table.add_row(b["created_at"][:19].replace("T", " "), b["location"], f"{b['database']} ({b['backend']})",
+                          b["history_head"] or "(none)", _size(b["size"]), "yes" if b["encryption"] else "no")
+        out = _console()
+        out.print(table if backups else "no backups yet")
+        return 0
+
+    return _with_runner(go, connect=False)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
 @app.command
-def check(*, json_: Annotated[bool, Parameter(name="--json", negative="")] = False) -> int:
-    """Connect to the database and report: exit 0 when reachable, 4 when not."""
+def restore(
+    path: Annotated[str, Parameter(help="a backup's name in the store, or the path of its archive")],
+    *,
+    yes: Annotated[bool, Parameter(help="confirm replacing the database (required in production)", negative="")] = False,
+    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+) -> int:
+    """Replace the database's contents, history included, with a verified backup's."""
+    async def go(runner: Any) -> int:
+        if runner.config.environment.value == "production" and not yes:
+            raise UsageError("restore replaces the production database's contents; run again with --yes to confirm")
+        restored = await runner.restore_database(path)
+        if json_:
+            _print_json(restored)
+        else:
+            _console().print(f"restored {restored['location']}: {restored['database']} as of "
+                             f"{restored['created_at'][:19].replace('T', ' ')} UTC, "
+                             f"history head {restored['history_head'] or '(none)'}", markup=False)
+        return 0
+
+    return _with_runner(go)
+
+
+@app.command
+def check(
+    *,
+    drift: DriftFlag = False,
+    metadata: MetadataRef = None,
+    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+) -> int:
+    """Connect to the database and report: exit 0 when reachable, 4 when not (3 with --drift
+    when the schema and the models differ)."""
     async def go(runner: Any) -> int:
         info = await runner.db.server_info()
+        differences = await runner.drift(metadata) if drift else []
         if json_:
-            _print_json({"ok": True, "url": runner.config.safe_url, **info})
+            _print_json({"ok": not differences, "url": runner.config.safe_url, **info,
+                         **({"drift": differences} if drift else {})})
         else:
-            _console().print(f"ok: {runner.config.safe_url} ({info['backend']} {info['server_version']})")
-        return 0
+            out = _console()
+            out.print(f"ok: {runner.config.safe_url} ({info['backend']} {info['server_version']})", markup=False)
+            for line in differences:
+                out.print(f"drift: {line}", markup=False, soft_wrap=True)
+            if drift:
+                out.print(f"{len(differences)} difference(s) between the database and the models"
+                          if differences else "no drift: the database matches the models")
+        return ValidationFailed.exit_code if differences else 0
 
     return _with_runner(go)
 

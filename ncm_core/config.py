@@ -60,6 +60,7 @@ class MigrationConfig(BaseSettings):
     backup_before_migration: bool = False
     backup_directory: Path = Path("backups")
     backup_retention: int = 10
+    backup_store: str = "local"
     auto_rollback_on_failure: bool = False
     environment: MigrationEnvironment = MigrationEnvironment.DEVELOPMENT
     docker_enabled: bool = False
@@ -72,6 +73,8 @@ class MigrationConfig(BaseSettings):
     database_schema: str | None = None
     mysql_charset: str = "utf8mb4"
     mysql_engine: str = "InnoDB"
+    target_metadata: str | None = None
+    """SQLAlchemy models for autogenerate and drift checks, as ``module:attribute``."""
 
     @classmethod
     def settings_customise_sources(

@@ -22,11 +22,23 @@ class MigrationGraph:
             numbers[m.number] = m
             self.by_version[m.version] = m
         self._numbers = numbers
+        self._aliases = self._branch_labels(self.by_version.values())
         self.deps = {m.version: [self._dependency(m, d) for d in m.depends_on] for m in self.by_version.values()}
         self.order = self._sort()
 
+    def _branch_labels(self, migrations: Iterable[Migration]) -> dict[str, Migration]:
+        """Alembic's ``branch_labels``: names a version may be called by, unique across the set."""
+        labels: dict[str, Migration] = {}
+        for m in migrations:
+            for label in m.aliases:
+                other = labels.get(label) or self.by_version.get(label) or self._numbers.get(label)
+                if other is not None and other is not m:
+                    raise GraphError(f"branch label {label!r} of {m.path} is already the name of {other.path}")
+                labels[label] = m
+        return labels
+
     def _dependency(self, migration: Migration, ref: str) -> str:
-        target = self.by_version.get(ref) or self._numbers.get(ref)
+        target = self.by_version.get(ref) or self._numbers.get(ref) or self._aliases.get(ref)
         if target is None:
             raise GraphError(f"{migration.path}: depends on {ref}, which does not exist")
         return target.version
@@ -50,11 +62,48 @@ class MigrationGraph:
         return ordered
 
     def resolve(self, ref: str) -> Migration:
-        """A migration by full version (``001_add_users``) or by its number (``001``)."""
-        found = self.by_version.get(ref) or self._numbers.get(ref)
+        """A migration by full version (``001_add_users``), by its number (``001``), and for
+        Alembic revisions as Alembic names them: a unique prefix of the revision id, a branch
+        label, or ``label@head`` (the newest migration of that branch)."""
+        label, at_head = ref[:-5], ref.endswith("@head")
+        found = (self.by_version.get(ref) or self._numbers.get(ref) or self._aliases.get(ref)
+                 or (self._branch_head(label) if at_head else None) or self._revision_prefix(ref))
         if found is None:
             raise UsageError(f"no migration with version {ref!r}")
         return found
+
+    def _branch_head(self, label: str) -> Migration | None:
+        start = self._aliases.get(label) or self.by_version.get(label)
+        if start is None:
+            return None
+        branch = self.dependents(start.version) | {start.version}
+        heads = [v for v in branch if not any(v in self.deps[d] for d in branch)]
+        if len(heads) > 1:
+            raise UsageError(f"{label}@head is ambiguous: the branch has {len(heads)} heads "
+                             f"({', '.join(sorted(heads))})")
+        return self.by_version[heads[0]]
+
+    def _revision_prefix(self, ref: str) -> Migration | None:
+        matches = [m for v, m in self.by_version.items() if m.alembic and v.startswith(ref)] if len(ref) >= 4 else []
+        if len(matches) > 1:
+            raise UsageError(f"{ref!r} is the start of {len(matches)} revisions; give more of it")
+        return matches[0] if matches else None
+
+    def ancestors(self, version: str) -> set[str]:
+        """Every migration ``version`` depends on, directly or not."""
+        found: set[str] = set()
+        frontier = [version]
+        while frontier:
+            for dep in self.deps[frontier.pop()]:
+                if dep not in found:
+                    found.add(dep)
+                    frontier.append(dep)
+        return found
+
+    def heads(self) -> list[str]:
+        """The migrations nothing depends on, in order."""
+        depended = {d for deps in self.deps.values() for d in deps}
+        return [m.version for m in self.order if m.version not in depended]
 
     def dependents(self, version: str) -> set[str]:
         """Every migration that depends on ``version``, directly or not."""

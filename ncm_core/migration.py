@@ -57,9 +57,15 @@ class Migration:
     transactional: bool | None = None
     module: ModuleType | None = field(default=None, repr=False)
     instance: AbstractMigration | None = field(default=None, repr=False)
+    alembic: bool = False
+    """An Alembic revision file: its version is ``revision``, its dependencies ``down_revision``."""
+    aliases: list[str] = field(default_factory=list)
+    """Other names the migration answers to: an Alembic revision's ``branch_labels``."""
 
     @property
     def number(self) -> str:
+        if self.alembic:
+            return self.version
         match = VERSION_RE.match(self.version)
         return match["number"] if match else self.version
 
@@ -129,17 +135,25 @@ def migration_files(directory: Path) -> list[Path]:
                   key=lambda p: natural_key(p.stem))
 
 
-def load_migrations(directory: Path) -> list[Migration]:
-    return [load_migration(path) for path in migration_files(directory)]
+def load_migrations(directory: Path, known: dict[Path, Migration] | None = None) -> list[Migration]:
+    """Every migration in ``directory``; a file whose checksum matches ``known`` is not re-imported."""
+    loaded = []
+    for path in migration_files(directory):
+        previous = (known or {}).get(path)
+        loaded.append(previous if previous and previous.checksum == checksum(path) else load_migration(path))
+    return loaded
 
 
 def load_migration(path: Path) -> Migration:
-    if not VERSION_RE.match(path.stem):
-        raise MigrationFileError(
-            f"{path}: a migration file is named YYYYMMDD_HHMMSS_slug.py or 001_slug.py"
-        )
+    """Load one file; an Alembic revision (it defines ``revision``) may have any name, so the
+    name is checked only after the import shows that it is not one."""
     migration = Migration(version=path.stem, path=path, checksum=checksum(path))
     module = _import(path, migration)
+    if not _read_alembic_revision(migration, module) and not VERSION_RE.match(path.stem):
+        raise MigrationFileError(
+            f"{path}: a migration file is named YYYYMMDD_HHMMSS_slug.py or 001_slug.py "
+            "(or is an Alembic revision, defining revision and down_revision)"
+        )
     migration.module = module
     classes = [c for c in vars(module).values()
                if inspect.isclass(c) and issubclass(c, AbstractMigration)
@@ -171,6 +185,26 @@ def _import(path: Path, migration: Migration) -> ModuleType:
         raise MigrationFileError(f"{where}: cannot be loaded: {type(exc).__name__}: {exc}") from None
     sys.modules.pop(name, None)
     return module
+
+
+def _read_alembic_revision(migration: Migration, module: ModuleType) -> bool:
+    """Take an Alembic revision's identity as it is: ``revision`` is the version,
+    ``down_revision`` (a tuple at a merge point) the dependencies, ``branch_labels`` aliases.
+    Alembic's own ``depends_on`` is read with the rest of the metadata."""
+    names = vars(module)
+    if "revision" not in names:
+        return False
+    revision = names["revision"]
+    if not isinstance(revision, str) or not revision.strip():
+        raise MigrationFileError(f"{migration.path}: revision must be a non-empty string, not {revision!r}")
+    migration.version, migration.alembic = revision.strip(), True
+    for name, target in (("down_revision", migration.depends_on), ("branch_labels", migration.aliases)):
+        value = names.get(name)
+        values = [value] if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else value
+        if values is not None and not (isinstance(values, list) and all(isinstance(v, str) and v for v in values)):
+            raise MigrationFileError(f"{migration.path}: {name} must be a string, a tuple of strings or None")
+        target.extend(v for v in values or () if v not in target)
+    return True
 
 
 def _read_metadata(migration: Migration, module: ModuleType, cls: type | None) -> None:

@@ -7,18 +7,20 @@ rollback must revert); backends own how a step touches their database.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ncm_core import plugins
-from ncm_core.backend import Backend
+from ncm_core import backup, plugins
+from ncm_core import autogenerate as filling
+from ncm_core.backend import Backend, GeneratedSteps
 from ncm_core.config import MigrationConfig, load_config
-from ncm_core.errors import MigrationFailed, PluginError, UsageError, ValidationFailed
+from ncm_core.errors import BackupError, MigrationFailed, PluginError, UsageError, ValidationFailed
 from ncm_core.graph import MigrationGraph
-from ncm_core.history import APPLIED, FAILED, AuditEntry, HistoryRecord
+from ncm_core.history import APPLIED, BASELINE, FAILED, AuditEntry, HistoryRecord
 from ncm_core.migration import Migration, MigrationFileError, MigrationType, load_migrations
 from ncm_core.validators.interface import ERROR, Problem
 
@@ -45,6 +47,8 @@ class MigrationRunner:
         self.config = config if config is not None else load_config()
         self.backend: Backend | None = None
         self.graph: MigrationGraph | None = None
+        self.last_backup: dict[str, Any] | None = None
+        """The backup ``backup_before_migration`` took in the last run (manifest and location)."""
 
     # -- lifecycle -------------------------------------------------------------------
     async def initialize(self) -> None:
@@ -72,7 +76,8 @@ class MigrationRunner:
 
     def load(self) -> MigrationGraph:
         """(Re)read the migration directory; files created since the last load are seen."""
-        migrations = load_migrations(Path(self.config.migration_directory))
+        known = {m.path: m for m in self.graph.order} if self.graph is not None else None
+        migrations = load_migrations(Path(self.config.migration_directory), known)
         kinds = plugins.collect("ncm_register_migration_types")
         for m in migrations:
             if m.type not in kinds:
@@ -94,14 +99,17 @@ class MigrationRunner:
         target = graph.resolve(target_version) if target_version else None
         if dry_run:
             plan = self._pending(graph, await self.history(), target)
-            return [{"version": m.version, "description": m.description, "status": "dry-run",
-                     "statements": await self.db.dry_run(m, "up")} for m in plan]
+            async with self.db.dry_run_scope():
+                return [{"version": m.version, "description": m.description, "status": "dry-run",
+                         "statements": await self.db.dry_run(m, "up")} for m in plan]
         async with self.db.lock():
             history = await self.history()
             self._raise_on_errors(self.problems(graph, history))
             plan = self._pending(graph, history, target)
             if not plan:
                 return []
+            if self.config.backup_before_migration:
+                self.last_backup = await self._backup(None)
             self._hook("ncm_before_run", plan=plan, direction="up")
             results: list[dict[str, Any]] = []
             try:
@@ -210,6 +218,49 @@ class MigrationRunner:
                 self._hook("ncm_after_run", results=results, direction="down")
         return results
 
+    # -- backing up ------------------------------------------------------------------
+    async def backup_database(self, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+        """Back the whole database up; return the manifest (as a dict) and its ``location``.
+
+        No path: a new name in the configured backup store. A bare name
+        (``"backup_20240101.sql"``): that name in the store. A path with a directory: that
+        file, with its manifest next to it. Taken under the migration lock, so a backup
+        never catches a run half-way.
+        """
+        async with self.db.lock():
+            return await self._backup(path)
+
+    async def _backup(self, path: str | os.PathLike[str] | None) -> dict[str, Any]:
+        try:
+            manifest, where = await backup.create_backup(self.db, self.config, path, await self._history_head())
+        except BackupError as exc:
+            await self._audit("backup", None, "failed", str(exc))
+            raise
+        log.info("backup written to %s", where)
+        await self._audit("backup", manifest.history_head, "ok", where)
+        return {**manifest.as_dict(), "location": where}
+
+    async def _history_head(self) -> str | None:
+        applied = [r for r in await self.db.read_history() if r.status in (APPLIED, BASELINE)]
+        return max(applied, key=lambda r: (r.applied_at, r.version)).version if applied else None
+
+    async def restore_database(self, path: str | os.PathLike[str]) -> dict[str, Any]:
+        """Replace the database's contents, history included, with a backup's.
+
+        The whole archive is checked first (sha256 against its manifest; with encryption,
+        every chunk's authentication): a damaged file or a wrong key is a BackupError and
+        the database is left as it was. ``path`` is resolved as in :meth:`backup_database`.
+        """
+        verified = await backup.verify_backup(self.db, self.config, path)
+        async with self.db.lock():
+            await backup.restore_verified(self.db, self.config, verified)
+            await self._audit("restore", verified.manifest.history_head, "ok", f"from {verified.where}")
+        return {**verified.manifest.as_dict(), "location": verified.where}
+
+    async def list_backups(self) -> list[dict[str, Any]]:
+        """Every backup in the configured store (manifest and location), newest first."""
+        return [{**m.as_dict(), "location": where} for m, where in backup.list_backups(self.config)]
+
     # -- inspecting ------------------------------------------------------------------
     async def get_status(self) -> dict[str, Any]:
         graph = self.load()
@@ -218,7 +269,7 @@ class MigrationRunner:
         for m in graph.order:
             record = history.get(m.version)
             state = "pending" if record is None else record.status
-            if record is not None and record.status == APPLIED and record.checksum != m.checksum:
+            if record is not None and record.status in (APPLIED, BASELINE) and record.checksum != m.checksum:
                 state = "changed"
             rows.append({"version": m.version, "description": m.description, "type": m.type, "state": state,
                          "applied_at": record.applied_at.isoformat() if record else None,
@@ -230,7 +281,7 @@ class MigrationRunner:
                   "applied_at": r.applied_at.isoformat(), "applied_by": r.applied_by,
                   "execution_ms": r.execution_ms, "error": r.error}
                  for v, r in history.items() if v not in known]
-        applied = [r["version"] for r in rows if r["state"] in (APPLIED, "changed")]
+        applied = [r["version"] for r in rows if r["state"] in (APPLIED, BASELINE, "changed")]
         return {"database": self.config.safe_url, "backend": self.db.PLUGIN_NAME,
                 "current": applied[-1] if applied else None,
                 "pending": sum(r["state"] == "pending" for r in rows), "migrations": rows}
@@ -278,8 +329,14 @@ class MigrationRunner:
         return actions
 
     # -- creating --------------------------------------------------------------------
-    async def create_migration(self, description: str, type: MigrationType | str = MigrationType.SCHEMA) -> str:
-        """Write a new migration file from the type's template; return its version."""
+    async def create_migration(self, description: str, type: MigrationType | str = MigrationType.SCHEMA,
+                               autogenerate: bool = False, metadata: str | None = None, empty: bool = False) -> str:
+        """Write a new migration file from the type's template; return its version.
+
+        With ``autogenerate``, its steps are those that bring the live database to the models
+        (``metadata``, else ``target_metadata``); when there are none, nothing is written
+        unless ``empty``. In a project with Alembic revisions, the file depends on the heads.
+        """
         name = type.value if isinstance(type, MigrationType) else str(type)
         kinds = plugins.collect("ncm_register_migration_types")
         if name not in kinds:
@@ -287,7 +344,12 @@ class MigrationRunner:
         slug = re.sub(r"[^a-z0-9]+", "_", description.lower()).strip("_")[:60]
         if not slug:
             raise UsageError("a migration needs a description with at least one letter or digit")
+        if empty and not autogenerate:
+            raise UsageError("--empty goes with --autogenerate: without it, the new file is the template")
         family = (self.backend or backend_class(self.config)).TEMPLATE_FAMILY
+        steps = await self._generated_steps(kinds[name]().template(family), metadata, empty) if autogenerate else None
+        graph = self.load()
+        heads = graph.heads() if any(m.alembic for m in graph.order) else []
         directory = Path(self.config.migration_directory)
         directory.mkdir(parents=True, exist_ok=True)
         moment = datetime.now(timezone.utc)
@@ -298,9 +360,69 @@ class MigrationRunner:
                 break
             moment = moment.fromtimestamp(moment.timestamp() + 1, timezone.utc)
         safe = description.replace("\\", "\\\\").replace('"""', "'''")
-        path.write_text(kinds[name]().render(family, description=safe, version=version,
-                                             created=f"{moment:%Y-%m-%d %H:%M:%S} UTC"), encoding="utf-8")
+        text = kinds[name]().render(family, description=safe, version=version,
+                                    created=f"{moment:%Y-%m-%d %H:%M:%S} UTC")
+        text = filling.with_steps(text, steps) if steps is not None else text
+        path.write_text(filling.with_dependencies(text, heads) if heads else text, encoding="utf-8")
         return version
+
+    async def _generated_steps(self, template: str, metadata: str | None, empty: bool) -> GeneratedSteps | None:
+        ref = filling.metadata_reference(self.config, metadata)
+        pending = self._pending(self.load(), await self.history(), None)
+        if pending:
+            raise UsageError(f"the database is not up to date ({len(pending)} pending, first {pending[0].version}): "
+                             "run `ncm run` first, or the new migration would repeat them")
+        steps = await self.db.autogenerate(ref)  # first, so a backend without autogenerate says so
+        if not filling.uses_alembic_op(template):
+            raise UsageError("--autogenerate writes Alembic operations, and this type's template does not use "
+                             "them; use --type schema")
+        if steps is None and not empty:
+            raise UsageError(f"nothing to generate: the database already matches {ref} "
+                             "(pass --empty to write the file anyway)")
+        return steps
+
+    # -- models and adoption ---------------------------------------------------------
+    async def drift(self, metadata: str | None = None) -> list[str]:
+        """Differences between the live schema and the models (``metadata``, else
+        ``target_metadata``), one line each; empty when they agree."""
+        return await self.db.drift(filling.metadata_reference(self.config, metadata))
+
+    async def baseline(self, version: str | None = None, from_alembic: bool = False) -> list[dict[str, Any]]:
+        """Record migrations as applied (status ``baseline``) without running anything.
+
+        ``from_alembic``: the revisions in Alembic's ``alembic_version`` and all their
+        ancestors. ``version``: what ``run --target-version`` would apply, for a database
+        brought up by other means. Versions already in the history are left as they are.
+        """
+        if (version is None) == (not from_alembic):
+            raise UsageError("baseline needs exactly one of --from-alembic or --version")
+        graph = self.load()
+        async with self.db.lock():
+            history = await self.history()
+            if from_alembic:
+                heads = [self._alembic_revision(graph, h) for h in await self.db.alembic_heads()]
+                chosen = set().union(*(graph.ancestors(h.version) | {h.version} for h in heads))
+                source = "alembic_version at " + ", ".join(h.version for h in heads)
+            else:
+                target = graph.resolve(version)
+                chosen = {m.version for m in graph.order[: graph.order.index(target) + 1]}
+                heads, source = [target], f"--version {target.version}"
+            plan = [m for m in graph.order if m.version in chosen and m.version not in history]
+            async with self.db.run_scope():
+                for m in plan:
+                    await self.db.write_history(HistoryRecord(m.version, m.description, m.type, m.checksum,
+                                                              status=BASELINE))
+                await self._audit("baseline", heads[0].version if len(heads) == 1 else None, "ok",
+                                  f"{len(plan)} recorded as applied from {source}")
+        return [{"version": m.version, "description": m.description, "status": BASELINE} for m in plan]
+
+    def _alembic_revision(self, graph: MigrationGraph, revision: str) -> Migration:
+        try:
+            return graph.resolve(revision)
+        except UsageError:
+            raise UsageError(f"alembic_version is at {revision}, which is not a migration in "
+                             f"{self.config.migration_directory}: point migration_directory at the "
+                             "Alembic project's versions/ directory") from None
 
     # -- helpers ---------------------------------------------------------------------
     def _hook(self, name: str, **kwargs: Any) -> None:

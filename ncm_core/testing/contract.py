@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from ncm_core.errors import DatabaseUnavailable, LockTimeout, ValidationFailed
+from ncm_core.errors import BackupError, DatabaseUnavailable, LockTimeout, ValidationFailed
 from ncm_core.history import APPLIED, FAILED
 
 
@@ -118,23 +118,21 @@ class BackendContract:
                 await runner.run_migrations()
             assert not await self.exists(runner, "ncm_c_third")
 
-    async def test_atomic_failure_leaves_nothing_behind(self, database_url, write_migration, runner_factory):
+    async def test_failure_leaves_nothing_where_atomic_and_a_failed_record_otherwise(
+            self, database_url, write_migration, runner_factory):
         write_migration("001_broken", self.failing_source("ncm_c_broken"))
         async with runner_factory(database_url) as runner:
-            migration = runner.load().order[0]
-            if not runner.db.is_atomic(migration):
-                pytest.skip(f"{runner.db.PLUGIN_NAME} cannot roll back this migration's DDL")
+            atomic = runner.db.is_atomic(runner.load().order[0])
             await runner.run_migrations()
-            assert not await self.exists(runner, "ncm_c_broken")
+            assert await self.exists(runner, "ncm_c_broken") is not atomic
+            (record,) = await runner.db.read_history()
+            assert (record.version, record.status) == ("001_broken", FAILED) and "boom" in record.error
 
     async def test_repair_clears_a_failed_record(self, database_url, write_migration, runner_factory):
         path = write_migration("001_broken", self.failing_source("ncm_c_broken"))
         async with runner_factory(database_url) as runner:
             await runner.run_migrations()
-            if not runner.db.is_atomic(runner.graph.order[0]):
-                await runner.rollback_migration(version="001")
-            else:
-                assert await runner.repair() == [{"version": "001_broken", "action": "removed failed record"}]
+            assert await runner.repair() == [{"version": "001_broken", "action": "removed failed record"}]
             path.write_text(self.create_source("ncm_c_fixed"))
             assert [r["status"] for r in await runner.run_migrations()] == [APPLIED]
 
@@ -205,3 +203,35 @@ class BackendContract:
                 pass
         message = str(info.value)
         assert "\n" not in message and "s3cr3t-pw" not in message
+
+    # -- backup and restore ----------------------------------------------------------
+    @staticmethod
+    async def _backup_or_skip(runner: Any) -> dict[str, Any]:
+        """Back up; skipped (for now) only while the backend's dump raises NotImplementedError."""
+        try:
+            return await runner.backup_database()
+        except BackupError as exc:
+            if isinstance(exc.__cause__, NotImplementedError):
+                pytest.skip(str(exc))
+            raise
+
+    async def test_restore_brings_back_objects_and_history_of_the_backup(
+        self, database_url, write_migration, runner_factory, tmp_path
+    ):
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        async with runner_factory(database_url, backup_directory=tmp_path / "backups") as runner:
+            await runner.run_migrations()
+            history = sorted(await runner.db.read_history(), key=lambda r: r.version)
+            made = await self._backup_or_skip(runner)
+            assert made["history_head"] == "001_first" and made["size"] > 0
+            write_migration("002_second", self.create_source("ncm_c_second"))
+            await runner.run_migrations()
+            await runner.rollback_migration(version="001_first")
+            assert not await self.exists(runner, "ncm_c_first") and await self.exists(runner, "ncm_c_second")
+
+            await runner.restore_database(made["location"])
+            assert await self.exists(runner, "ncm_c_first") and not await self.exists(runner, "ncm_c_second")
+            assert sorted(await runner.db.read_history(), key=lambda r: r.version) == history
+            states = [(m["version"], m["state"]) for m in (await runner.get_status())["migrations"]]
+            assert states == [("001_first", APPLIED), ("002_second", "pending")]
+            assert [r["version"] for r in await runner.run_migrations()] == ["002_second"]

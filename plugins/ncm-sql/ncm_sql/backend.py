@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -22,6 +23,7 @@ from ncm_sql.context import RecordingContext, SQLStepContext
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+    from ncm_core.backend import GeneratedSteps
     from ncm_core.migration import Migration
 
 
@@ -38,12 +40,15 @@ class SQLBackend(Backend):
 
     DRIVER: ClassVar[str]
     transactional_ddl: ClassVar[bool] = True
+    rehearse_dry_run: ClassVar[bool] = False
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         self.engine: AsyncEngine | None = None
         self._conn: AsyncConnection | None = None
+        self._rehearsal: AsyncConnection | None = None
         self._tables_ready = False
+        self._contexts: weakref.WeakKeyDictionary[sa.Connection, MigrationContext] = weakref.WeakKeyDictionary()
         self.metadata, self.history_table, self.audit_table = tables.build(config.database_schema)
 
     # -- connection ------------------------------------------------------------------
@@ -211,8 +216,8 @@ class SQLBackend(Backend):
             raise MigrationFailed(migration.version, "its validate() returned False")
 
     def _history_change(self, direction: str, record: HistoryRecord) -> list[sa.Executable]:
-        if direction == "up":
-            return self._replace(record)
+        if direction == "up":  # only pending migrations go up: there is no row to replace
+            return [sa.insert(self.history_table).values(tables.history_row(record))]
         h = self.history_table
         return [sa.delete(h).where(h.c.version == record.version)]
 
@@ -226,15 +231,22 @@ class SQLBackend(Backend):
     def alembic_options(self) -> dict[str, Any]:
         return {}
 
+    def migration_context(self, **kwargs: Any) -> MigrationContext:
+        """Alembic's MigrationContext, online or offline; a dialect may adjust its DDL impl."""
+        return MigrationContext.configure(**kwargs)
+
     def operations(self, sync_connection: sa.Connection) -> AbstractContextManager[Operations]:
         """Alembic's ``op`` bound to the connection, as inside an Alembic env.py."""
-        context = MigrationContext.configure(connection=sync_connection, opts=self.alembic_options())
+        context = self._contexts.get(sync_connection)
+        if context is None:  # one per connection, not per migration: configuring one is not free
+            context = self.migration_context(connection=sync_connection, opts=self.alembic_options())
+            self._contexts[sync_connection] = context
         return Operations.context(context)
 
     def offline_sql(self, fn: Callable[..., Any], ctx: Any) -> list[str]:
         """The SQL a plain ``def upgrade()`` would run, rendered by Alembic's offline mode."""
         buffer = io.StringIO()
-        context = MigrationContext.configure(
+        context = self.migration_context(
             dialect_name=self.dialect_name,
             opts={**self.alembic_options(), "as_sql": True, "output_buffer": buffer, "literal_binds": True},
         )
@@ -242,10 +254,65 @@ class SQLBackend(Backend):
             fn(ctx) if ctx is not None else fn()
         return [s.strip() for s in buffer.getvalue().split(";\n") if s.strip()]
 
+    @asynccontextmanager
+    async def dry_run_scope(self) -> AsyncIterator[None]:
+        if not self.rehearse_dry_run:
+            yield
+            return
+        async with self.engine.connect() as conn:
+            self._rehearsal = conn
+            try:
+                yield
+            finally:
+                self._rehearsal = None
+                await conn.rollback()
+
+    async def _rehearse(self, migration: Migration, direction: str) -> list[str]:
+        """Run the step for real inside a transaction that is rolled back, recording the SQL."""
+        conn = self._rehearsal
+        statements: list[str] = []
+
+        def capture(_conn: Any, _cursor: Any, stmt: str, params: Any, _ctx: Any, _many: bool) -> None:
+            if not stmt.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO", "BEGIN")):
+                statements.append(f"{stmt.strip()}  -- params: {params!r}" if params else stmt.strip())
+
+        sa.event.listen(conn.sync_connection, "before_cursor_execute", capture)
+        try:
+            async with conn.begin_nested():
+                await self._run_step(conn, migration, direction)
+        except Exception as exc:
+            statements.append(f"-- dry run stopped here: {describe(exc)}")
+        finally:
+            sa.event.remove(conn.sync_connection, "before_cursor_execute", capture)
+        return statements
+
     async def dry_run(self, migration: Migration, direction: str) -> list[str]:
+        if self._rehearsal is not None and migration.transactional:
+            return await self._rehearse(migration, direction)
         ctx = RecordingContext(self, migration)
         try:
             await migration.run(direction, ctx)
         except Exception as exc:
             ctx.statements.append(f"-- dry run stopped here: {describe(exc)}")
         return ctx.statements
+
+    # -- models and Alembic adoption -------------------------------------------------
+    async def autogenerate(self, metadata_ref: str) -> GeneratedSteps | None:
+        from ncm_sql import autogenerate
+
+        metadata = autogenerate.load_metadata(metadata_ref)
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(autogenerate.generate, metadata)
+
+    async def drift(self, metadata_ref: str) -> list[str]:
+        from ncm_sql import autogenerate
+
+        metadata = autogenerate.load_metadata(metadata_ref)
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(autogenerate.differences, metadata)
+
+    async def alembic_heads(self) -> list[str]:
+        from ncm_sql import alembic_adoption
+
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(alembic_adoption.current_heads)

@@ -1,4 +1,5 @@
-"""SQLite through aiosqlite: transactional DDL and savepoints, a file lock.
+"""SQLite through aiosqlite: transactional DDL and savepoints, a file lock, backups through
+SQLite's online backup API.
 
 ALTERs that SQLite cannot do run through Alembic's batch mode, as Alembic users write them:
 ``with op.batch_alter_table("users") as batch: batch.alter_column(...)``.
@@ -9,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import shutil
 import socket
+import sqlite3
+import tempfile
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import event
 
-from ncm_core.errors import LockTimeout
+from ncm_core.errors import BackupError, LockTimeout
 from ncm_sql import SQLBackend
 
 
@@ -27,6 +31,7 @@ class SQLiteBackend(SQLBackend):
     DATABASE_TYPE = "sqlite"
     URL_SCHEMES = ("sqlite+aiosqlite", "sqlite")
     DRIVER = "sqlite+aiosqlite"
+    rehearse_dry_run = True  # embedded and file-locked: a rolled-back rehearsal is exact and cheap
 
     def engine_options(self) -> dict[str, Any]:
         return {"connect_args": {"timeout": self.config.lock_timeout}}
@@ -85,3 +90,57 @@ class SQLiteBackend(SQLBackend):
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+    # -- backup and restore ----------------------------------------------------------
+    def _file(self, doing: str) -> Path:
+        if self.path is None:
+            raise BackupError(f"cannot {doing} an in-memory SQLite database")
+        return self.path
+
+    async def dump(self, out: BinaryIO) -> dict[str, Any]:
+        """Copy the database with the online backup API, then stream the copy into ``out``.
+
+        The backup API copies a consistent snapshot while other connections keep reading
+        (and, in WAL mode, writing); the copy goes to a temporary file beside the database
+        so it never has to fit in memory.
+        """
+        path = self._file("back up")
+        await asyncio.to_thread(_dump, path, out, self.config.lock_timeout)
+        return {"format": "sqlite3 database file"}
+
+    async def restore(self, source: BinaryIO) -> None:
+        """Write the backup to a temporary file, check it is a SQLite database, then copy it
+        into the live database with the backup API, which replaces every page in one
+        transaction: other connections see the old database or the new one, never a mix."""
+        path = self._file("restore")
+        if self.engine is not None:
+            await self.engine.dispose()
+        await asyncio.to_thread(_restore, source, path, self.config.lock_timeout)
+        self._tables_ready = False
+
+
+_COPY_SIZE = 1 << 20
+
+
+def _dump(path: Path, out: BinaryIO, timeout: float) -> None:
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".ncm-backup-") as tmp:
+        copy = Path(tmp) / path.name
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)) as src, \
+                closing(sqlite3.connect(copy)) as dst:
+            src.backup(dst)
+        with open(copy, "rb") as f:
+            shutil.copyfileobj(f, out, _COPY_SIZE)
+
+
+def _restore(source: BinaryIO, path: Path, timeout: float) -> None:
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".ncm-restore-") as tmp:
+        copy = Path(tmp) / path.name
+        with open(copy, "wb") as f:
+            shutil.copyfileobj(source, f, _COPY_SIZE)
+        with closing(sqlite3.connect(f"{copy.resolve().as_uri()}?mode=ro", uri=True)) as src:
+            try:
+                src.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise BackupError(f"the backup is not a SQLite database ({exc})") from None
+            with closing(sqlite3.connect(path, timeout=timeout)) as dst:
+                src.backup(dst)

@@ -1,0 +1,238 @@
+"""MongoDB through PyMongo's async API (``AsyncMongoClient``; Motor is deprecated by MongoDB).
+
+- history and audit are the collections ``ncm_migrations`` and ``ncm_audit``;
+- on a replica set (or a sharded cluster) a transactional migration's writes and its history
+  entry commit in one transaction; on a standalone server, or for a migration marked
+  ``transactional = False``, the step runs on its own and a failure leaves a ``failed``
+  record for auto rollback or ``ncm repair``;
+- the lock is a lease document in ``ncm_lock`` (see ``ncm_mongo.lease``);
+- a dry run records each operation through stand-in objects (see ``ncm_mongo.recording``);
+- a backup is mongodump's directory layout in a tar stream, written and read with the
+  driver (see ``ncm_mongo.dump`` and ``ncm_mongo.restore``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import unquote, urlsplit
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import CollectionInvalid, PyMongoError
+
+from ncm_core.backend import Backend
+from ncm_core.errors import ConfigError, DatabaseUnavailable, LockTimeout, MigrationFailed, MigrationFileError
+from ncm_core.history import AuditEntry, HistoryRecord
+from ncm_mongo import documents
+from ncm_mongo.context import MongoStepContext, require_async
+from ncm_mongo.dump import dump_database
+from ncm_mongo.lease import Lease
+from ncm_mongo.messages import describe
+from ncm_mongo.recording import RecordingContext
+from ncm_mongo.restore import restore_database
+
+if TYPE_CHECKING:
+    from ncm_core.config import MigrationConfig
+    from ncm_core.migration import Migration
+
+
+def database_name(config: MigrationConfig) -> str:
+    """The database the URL's path names (``mongodb://host/<database>?options``)."""
+    path = unquote(urlsplit(config.database_url).path).lstrip("/")
+    name = path.split(".", 1)[0]
+    if not name:
+        raise ConfigError(f"database_url {config.safe_url} names no database: write mongodb://host/<database>")
+    return name
+
+
+class MongoBackend(Backend):
+    PLUGIN_NAME = "mongodb"
+    DATABASE_TYPE = "mongodb"
+    URL_SCHEMES = ("mongodb", "mongodb+srv")
+    TEMPLATE_FAMILY = "mongodb"
+
+    lease_seconds: float = 30.0
+    """How long the lock lease lasts unless renewed: how soon a crashed runner's lock frees."""
+
+    def __init__(self, config: MigrationConfig) -> None:
+        super().__init__(config)
+        self.database_name = database_name(config)
+        self.client: AsyncMongoClient[dict[str, Any]] | None = None
+        self.db: AsyncDatabase[dict[str, Any]] | None = None
+        self.topology = "unknown"
+        self.transactions = False
+        self._lease: Lease | None = None
+
+    # -- connection ------------------------------------------------------------------
+    async def connect(self) -> None:
+        timeout = self.config.connect_timeout
+        ms = int(timeout * 1000)
+        try:
+            self.client = AsyncMongoClient(self.config.database_url, serverSelectionTimeoutMS=ms,
+                                           connectTimeoutMS=ms, appname="ncm")
+        except (PyMongoError, ValueError, TypeError) as exc:
+            raise ConfigError(self.config.mask(
+                f"database_url {self.config.safe_url} is not a valid MongoDB URL: {describe(exc)}")) from None
+        self.db = self.client.get_database(self.database_name)
+        try:
+            # A margin over the driver's own timeout, whose message says more, for a server that
+            # accepts the connection and then never answers.
+            async with asyncio.timeout(timeout + 2):
+                hello = await self.client.admin.command("hello")
+                await self.db.list_collection_names(filter={"name": documents.HISTORY})  # needs auth
+        except TimeoutError:
+            await self.close()
+            raise DatabaseUnavailable(f"cannot connect to {self.config.safe_url}: no answer within {timeout:g} s") from None
+        except PyMongoError as exc:
+            await self.close()
+            raise DatabaseUnavailable(self.config.mask(f"cannot connect to {self.config.safe_url}: {describe(exc)}")) from None
+        if hello.get("setName"):
+            self.topology, self.transactions = f"replica set {hello['setName']}", True
+        elif hello.get("msg") == "isdbgrid":
+            self.topology, self.transactions = "sharded cluster", True
+        else:
+            self.topology, self.transactions = "standalone", False
+
+    async def close(self) -> None:
+        if self.client is not None:
+            client, self.client, self.db = self.client, None, None
+            await client.close()
+
+    async def server_info(self) -> dict[str, str]:
+        build = await self.client.server_info()
+        return {"backend": self.PLUGIN_NAME, "server_version": build.get("version", ""),
+                "database": self.database_name, "topology": self.topology,
+                "transactions": "yes" if self.transactions else "no (standalone server)",
+                "lock": await self.lock_holder() or "free"}
+
+    # -- collections -----------------------------------------------------------------
+    def _collection(self, name: str) -> AsyncCollection[dict[str, Any]]:
+        return self.db.get_collection(name, codec_options=documents.UTC)
+
+    async def _ensure_collections(self) -> None:
+        """Create ncm's collections before a run: a transaction may create a collection, but
+        two runs creating one at once inside transactions would conflict."""
+        existing = set(await self.db.list_collection_names())
+        for name in (documents.HISTORY, documents.AUDIT, documents.LOCK):
+            if name not in existing:
+                with suppress(CollectionInvalid):
+                    await self.db.create_collection(name)
+
+    async def read_history(self) -> list[HistoryRecord]:
+        cursor = self._collection(documents.HISTORY).find().sort([("applied_at", 1), ("_id", 1)])
+        return [documents.record_of(d) async for d in cursor]
+
+    async def read_audit(self) -> list[AuditEntry]:
+        return [documents.entry_of(d) async for d in self._collection(documents.AUDIT).find().sort("_id", 1)]
+
+    async def _save(self, record: HistoryRecord, session: AsyncClientSession | None = None) -> None:
+        await self._collection(documents.HISTORY).replace_one(
+            {"_id": record.version}, documents.history_document(record), upsert=True, session=session)
+
+    async def record_failure(self, record: HistoryRecord) -> None:
+        await self._save(record)
+
+    async def write_history(self, record: HistoryRecord) -> None:
+        await self._save(record)
+
+    async def delete_history(self, version: str) -> None:
+        await self._collection(documents.HISTORY).delete_one({"_id": version})
+
+    async def write_audit(self, entry: AuditEntry) -> None:
+        await self._collection(documents.AUDIT).insert_one(documents.audit_document(entry))
+
+    # -- the lock --------------------------------------------------------------------
+    def _new_lease(self) -> Lease:
+        return Lease(self._collection(documents.LOCK), self.lease_seconds)
+
+    @asynccontextmanager
+    async def lock(self) -> AsyncIterator[None]:
+        lease = self._new_lease()
+        deadline = time.monotonic() + self.config.lock_timeout
+        while not await lease.acquire():
+            if time.monotonic() >= deadline:
+                holder = await lease.holder() or "another runner"
+                raise LockTimeout(f"{self.database_name}: the migration lock is held by {holder}; "
+                                  f"gave up after {self.config.lock_timeout:g} s")
+            await asyncio.sleep(random.uniform(0.05, 0.15))
+        keeper = asyncio.create_task(lease.keep())
+        self._lease = lease
+        try:
+            yield
+        finally:
+            self._lease = None
+            keeper.cancel()
+            with suppress(asyncio.CancelledError):
+                await keeper
+            await lease.release()
+
+    async def lock_holder(self) -> str | None:
+        return await self._new_lease().holder()
+
+    # -- running ---------------------------------------------------------------------
+    @asynccontextmanager
+    async def run_scope(self) -> AsyncIterator[None]:
+        await self._ensure_collections()
+        yield
+
+    def is_atomic(self, migration: Migration) -> bool:
+        return self.transactions and bool(migration.transactional)
+
+    async def apply(self, migration: Migration, direction: str, record: HistoryRecord) -> None:
+        require_async(migration, direction)
+        if self._lease is not None and self._lease.lost:
+            raise LockTimeout(f"{self.database_name}: the migration lock lease expired and another runner "
+                              f"took it over; stopped before {migration.version}")
+        async with self.client.start_session() as session:
+            try:
+                if self.is_atomic(migration):
+                    async with await session.start_transaction():
+                        await self._run_step(session, migration, direction, record)
+                else:
+                    await self._run_step(session, migration, direction, record)
+            except (MigrationFailed, MigrationFileError):
+                raise
+            except Exception as exc:
+                raise MigrationFailed(migration.version, describe(exc)) from exc
+
+    async def _run_step(self, session: AsyncClientSession, migration: Migration, direction: str,
+                        record: HistoryRecord) -> None:
+        """The step, its validate() and its history change, in ``session`` (and in its
+        transaction when there is one, so that they commit or vanish together)."""
+        started = time.perf_counter()
+        ctx = MongoStepContext(self, session, migration)
+        await migration.run(direction, ctx)
+        if direction == "up" and not await migration.check(ctx):
+            raise MigrationFailed(migration.version, "its validate() returned False")
+        record.execution_ms = int((time.perf_counter() - started) * 1000)
+        if direction == "up":
+            await self._save(record, session)
+        else:
+            await self._collection(documents.HISTORY).delete_one({"_id": record.version}, session=session)
+
+    async def dry_run(self, migration: Migration, direction: str) -> list[str]:
+        require_async(migration, direction)
+        ctx = RecordingContext(self.config, self.database_name, migration)
+        try:
+            await migration.run(direction, ctx)
+        except Exception as exc:
+            ctx.statements.append(f"// dry run stopped here: {describe(exc)}")
+        return ctx.statements
+
+    # -- backup and restore ----------------------------------------------------------
+    async def dump(self, out: BinaryIO) -> dict[str, Any]:
+        """Every collection, view and time series (history and audit included; the lock,
+        which the backup itself holds, left out), read in one snapshot on a replica set or a
+        sharded cluster (where transactions, and so snapshot reads, are available)."""
+        return await dump_database(self.db, out, snapshot=self.transactions, skip={documents.LOCK})
+
+    async def restore(self, source: BinaryIO) -> None:
+        """Drop every collection and view but the lock, then recreate them from the backup."""
+        await restore_database(self.db, source, keep={documents.LOCK})

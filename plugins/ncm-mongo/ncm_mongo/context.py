@@ -1,0 +1,80 @@
+"""What a MongoDB migration receives: ``ctx`` for functions, ``ctx.session`` for classes.
+
+``ctx.db`` is PyMongo's ``AsyncDatabase`` and ``ctx.session`` the ``AsyncClientSession``
+the step runs in. Pass ``session=ctx.session`` to every operation: inside a transaction an
+operation without it runs (and commits) on its own, outside the transaction.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+
+from ncm_core.errors import MigrationFileError
+from ncm_core.progress import progress
+
+if TYPE_CHECKING:
+    from ncm_core.migration import Migration
+    from ncm_mongo.backend import MongoBackend
+
+
+def not_async(migration: Migration, fn: Callable[..., Any]) -> MigrationFileError:
+    name = getattr(fn, "__name__", "the step")
+    return MigrationFileError(f"{migration.path}: {name}() is not async; MongoDB migrations are written "
+                              f"as `async def {name}(ctx)` and await PyMongo's async API")
+
+
+def require_async(migration: Migration, direction: str) -> None:
+    """Refuse a plain ``def upgrade()`` before anything runs: PyMongo's async API can only be
+    awaited, so a synchronous step would build operations and silently never send them."""
+    steps = [migration.step(direction)] + ([migration.validator()] if direction == "up" else [])
+    for fn in steps:
+        if fn is not None and not inspect.iscoroutinefunction(fn):
+            raise not_async(migration, fn)
+
+
+def after(filter: Mapping[str, Any] | None, last: Any) -> dict[str, Any]:
+    """``filter`` restricted to documents whose ``_id`` is greater than ``last``."""
+    if last is None:
+        return dict(filter or {})
+    page = {"_id": {"$gt": last}}
+    return {"$and": [dict(filter), page]} if filter else page
+
+
+class MongoStepContext:
+    """``ctx`` of ``async def upgrade(ctx)``: db, session, client, config, progress, batches."""
+
+    def __init__(self, backend: MongoBackend, session: AsyncClientSession, migration: Migration) -> None:
+        self.backend = backend
+        self.client = backend.client
+        self.db = backend.db
+        self.session = session
+        self.migration = migration
+        self.config = backend.config
+        self.progress = progress
+
+    def collection(self, collection: str | AsyncCollection[Any]) -> AsyncCollection[Any]:
+        return self.db[collection] if isinstance(collection, str) else collection
+
+    async def batches(self, collection: str | AsyncCollection[Any], filter: Mapping[str, Any] | None = None,
+                      projection: Any = None, size: int = 1000) -> AsyncIterator[list[dict[str, Any]]]:
+        """Documents matching ``filter`` in ``_id`` order, ``size`` at a time. Each batch is a
+        fresh range query (``_id > last``) on the ``_id`` index, so memory holds one batch
+        however large the collection, and no cursor stays open across the caller's writes."""
+        coll = self.collection(collection)
+        last = None
+        while True:
+            cursor = coll.find(after(filter, last), projection, session=self.session).sort("_id", 1).limit(size)
+            documents = await cursor.to_list()
+            if not documents:
+                return
+            yield documents
+            last = documents[-1]["_id"]
+
+    async def run_sync(self, fn: Callable[..., Any], wants_ctx: bool = False) -> Any:
+        """How the core calls a plain ``def``; on MongoDB that is a mistake (see require_async)."""
+        raise not_async(self.migration, fn)

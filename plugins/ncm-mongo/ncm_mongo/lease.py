@@ -1,0 +1,90 @@
+"""The migration lock on MongoDB: a lease document that expires unless its owner renews it.
+
+MongoDB has no advisory locks and no session-scoped lock a crashed process would release,
+so the lock is one document, ``{_id: "migration", owner, token, acquired_at, expires_at}``
+in ``ncm_lock``. Every time in it is the server's clock (``$$NOW``), so runners on hosts
+whose clocks disagree still agree on when a lease has expired.
+
+- taken atomically: either the document is inserted (an upsert on our own token, which a
+  document held by someone else turns into a duplicate-key error) or an expired one is
+  taken over by a single ``find_one_and_update``;
+- renewed by a background task every third of its duration while the run lasts;
+- taken over by another runner only once it has expired (its owner died or hung);
+- released (deleted, if it is still ours) at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+log = logging.getLogger("ncm")
+
+_NOW = "$$NOW"
+
+
+def describe_holder(document: dict[str, Any]) -> str:
+    def at(moment: datetime) -> str:
+        return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+    return f"{document.get('owner', 'an unknown runner')} since {at(document['acquired_at'])} " \
+           f"(lease until {at(document['expires_at'])})"
+
+
+class Lease:
+    def __init__(self, collection: AsyncCollection[Any], duration: float, name: str = "migration") -> None:
+        self.collection = collection
+        self.duration = duration
+        self.name = name
+        self.owner = f"pid {os.getpid()} on {socket.gethostname()}"
+        self.token = uuid.uuid4().hex
+        self.lost = False
+
+    def _expiry(self) -> dict[str, Any]:
+        return {"$dateAdd": {"startDate": _NOW, "unit": "millisecond", "amount": int(self.duration * 1000)}}
+
+    async def acquire(self) -> bool:
+        """Take the lease if it is free or expired; False while another runner holds it."""
+        claim = [{"$set": {"owner": self.owner, "token": self.token, "acquired_at": _NOW, "expires_at": self._expiry()}}]
+        expired = {"_id": self.name, "$expr": {"$lt": ["$expires_at", _NOW]}}
+        if await self.collection.find_one_and_update(expired, claim) is not None:
+            return True
+        try:
+            await self.collection.update_one({"_id": self.name, "token": self.token}, claim, upsert=True)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def renew(self) -> bool:
+        """Push the expiry forward; False when the lease expired and another runner took it."""
+        result = await self.collection.update_one({"_id": self.name, "token": self.token},
+                                                  [{"$set": {"expires_at": self._expiry()}}])
+        return result.matched_count == 1
+
+    async def keep(self) -> None:
+        """Renew until cancelled; a lease lost to a takeover is flagged, not retried."""
+        while True:
+            await asyncio.sleep(self.duration / 3)
+            try:
+                if not await self.renew():
+                    self.lost = True
+                    log.error("the migration lock lease expired and another runner took it over")
+                    return
+            except PyMongoError as exc:
+                log.warning("could not renew the migration lock lease (will retry): %s", type(exc).__name__)
+
+    async def release(self) -> None:
+        await self.collection.delete_one({"_id": self.name, "token": self.token})
+
+    async def holder(self) -> str | None:
+        """Who holds an unexpired lease, or None when the lock is free."""
+        document = await self.collection.find_one({"_id": self.name, "$expr": {"$gt": ["$expires_at", _NOW]}})
+        return describe_holder(document) if document is not None else None

@@ -1,0 +1,170 @@
+"""Restore a MongoDB database from a backup written by :mod:`ncm_mongo.dump`, as mongorestore
+would with ``--drop``: every collection and view goes, then each comes back from its
+metadata (options: validators, capped size, time series, collation, view pipeline), its
+documents are inserted in batches as raw BSON, and its indexes are built last (faster than
+maintaining them during the inserts).
+
+The archive is read in a thread (tar parsing and, for an encrypted backup, decryption are
+blocking) one batch ahead of the inserts, so reading and writing overlap and memory holds
+two batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from json import JSONDecodeError
+from typing import IO, Any, BinaryIO
+
+import bson
+from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from ncm_core.errors import BackupError
+from ncm_mongo import layout
+from ncm_mongo.dump import wanted
+from ncm_mongo.messages import describe
+
+READ_SIZE = 8 << 20
+_RAW = CodecOptions(document_class=RawBSONDocument)
+_SIZE = struct.Struct("<i")
+_MIN_DOCUMENT = 5
+
+
+@dataclass
+class Metadata:
+    path: str
+    document: dict[str, Any]
+
+
+@dataclass
+class Documents:
+    path: str
+    collection: str
+    batch: list[RawBSONDocument]
+
+
+@dataclass
+class Restored:
+    """What has been created so far, and the indexes to build once the documents are in."""
+
+    capped: set[str] = field(default_factory=set)
+    indexes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def _complete(data: bytes) -> int:
+    """The offset just past the last whole BSON document at the start of ``data``."""
+    at, end = 0, len(data)
+    while at + 4 <= end:
+        (size,) = _SIZE.unpack_from(data, at)
+        if size < _MIN_DOCUMENT:
+            raise BackupError(f"the backup is damaged: a BSON document of {size} bytes")
+        if at + size > end:
+            break
+        at += size
+    return at
+
+
+def _batches(f: IO[bytes], path: str) -> Iterator[list[RawBSONDocument]]:
+    """The documents of a ``.bson`` member, about ``READ_SIZE`` bytes at a time, undecoded."""
+    pending = b""
+    while chunk := f.read(READ_SIZE):
+        data = pending + chunk if pending else chunk
+        end = _complete(data)
+        if end:
+            yield bson.decode_all(data[:end], _RAW)  # type: ignore[arg-type]
+        pending = data[end:]
+    if pending:
+        raise BackupError(f"the backup is damaged: {path} ends inside a document")
+
+
+def read_archive(source: BinaryIO) -> Iterator[Metadata | Documents]:
+    """The archive's metadata documents and document batches, in the order they were written."""
+    try:
+        with tarfile.open(fileobj=source, mode="r|") as tar:
+            for member in tar:
+                if not member.isfile():
+                    continue
+                f = tar.extractfile(member)
+                name = member.name.rsplit("/", 1)[-1]
+                if name.endswith(layout.METADATA_SUFFIX):
+                    yield Metadata(member.name, layout.parse_metadata(f.read()))
+                elif name.endswith(layout.BSON_SUFFIX):
+                    collection = layout.unescape(name[: -len(layout.BSON_SUFFIX)])
+                    for batch in _batches(f, member.name):
+                        yield Documents(member.name, collection, batch)
+                else:
+                    raise BackupError(f"the backup holds {member.name}, which is not part of a MongoDB dump")
+    except tarfile.TarError as exc:
+        raise BackupError(f"the backup is not a MongoDB dump archive ({exc})") from None
+    except (JSONDecodeError, ValueError) as exc:
+        raise BackupError(f"the backup's metadata is not valid Extended JSON ({exc})") from None
+
+
+async def restore_database(db: AsyncDatabase[Any], source: BinaryIO, *, keep: set[str]) -> None:
+    """Replace the contents of ``db`` (less the collections in ``keep``) with the archive's."""
+    restored = Restored()
+    items = read_archive(source)
+    upcoming = asyncio.ensure_future(asyncio.to_thread(next, items, None))
+    doing = f"dropping the collections of {db.name}"
+    try:
+        await _drop_all(db, keep)
+        while (item := await upcoming) is not None:
+            upcoming = asyncio.ensure_future(asyncio.to_thread(next, items, None))
+            doing = f"restoring {item.path}"
+            if isinstance(item, Metadata):
+                await _create(db, item.document, restored, keep)
+            elif item.collection not in keep:
+                await _insert(db, item, restored)
+        for name, specs in restored.indexes.items():
+            doing = f"building the indexes of {db.name}.{name}"
+            await db.command({"createIndexes": name, "indexes": specs})
+    except PyMongoError as exc:
+        raise BackupError(f"{doing}: {describe(exc)}") from exc
+    finally:
+        await asyncio.gather(upcoming, return_exceptions=True)
+        items.close()
+
+
+async def _drop_all(db: AsyncDatabase[Any], keep: set[str]) -> None:
+    """Drop what a dump would have held: views first, since a view may read a collection."""
+    infos = [info async for info in await db.list_collections() if wanted(info["name"], keep)]
+    for info in sorted(infos, key=lambda info: info.get("type") != "view"):
+        await db.drop_collection(info["name"])
+
+
+async def _create(db: AsyncDatabase[Any], metadata: dict[str, Any], restored: Restored, keep: set[str]) -> None:
+    name = metadata["collectionName"]
+    if name in keep:
+        return
+    options = metadata.get("options") or {}
+    await db.command({"create": name, **options})
+    if options.get("capped"):
+        restored.capped.add(name)
+    specs = [_index_spec(spec) for spec in metadata.get("indexes") or [] if not _automatic(spec)]
+    if specs:
+        restored.indexes[name] = specs
+
+
+def _automatic(spec: dict[str, Any]) -> bool:
+    """The ``_id`` index (or a clustered collection's key), which ``create`` makes itself."""
+    return spec.get("name") == "_id_" or bool(spec.get("clustered"))
+
+
+def _index_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in spec.items() if key != "ns"}
+
+
+async def _insert(db: AsyncDatabase[Any], item: Documents, restored: Restored) -> None:
+    """Insert one batch as raw BSON, bypassing validators as mongorestore does (documents
+    written before a validator was added, or under ``validationLevel: moderate``, may not
+    pass it). A capped collection keeps its order, so its inserts are ordered."""
+    target = item.collection
+    base = target.removeprefix(layout.BUCKETS_PREFIX)
+    await db.get_collection(target, codec_options=_RAW).insert_many(
+        item.batch, ordered=base in restored.capped, bypass_document_validation=True)

@@ -1,0 +1,10 @@
+"""ncm's MySQL/MariaDB backend. The module imports nothing heavy until ncm asks for the backend."""
+
+from ncm_core import hookimpl
+
+
+@hookimpl
+def ncm_register_backends():
+    from ncm_mysql.backend import MySQLBackend
+
+    return [MySQLBackend]

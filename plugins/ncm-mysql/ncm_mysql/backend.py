@@ -1,0 +1,149 @@
+"""MySQL and MariaDB through aiomysql: GET_LOCK, and DDL that commits implicitly.
+
+MySQL commits before and after every DDL statement, so a migration cannot be rolled back as a
+whole: each runs in its own transaction (``transactional_ddl = False``), a failure is recorded
+as ``failed`` with the statement that failed, and ``run`` refuses to go on until ``ncm repair``
+or a rollback (docs/backends/mysql.md says exactly what is and is not atomic). Backups are
+mariadb-dump/mysqldump SQL (:mod:`ncm_mysql.dump`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, BinaryIO
+
+import sqlalchemy as sa
+from alembic.ddl.impl import DefaultImpl
+from alembic.runtime.migration import MigrationContext
+
+from ncm_core.errors import ConfigError, LockTimeout
+from ncm_mysql import dump as mydump
+from ncm_sql import SQLBackend
+from ncm_sql.clitools import dump_to, load_from
+
+_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+_MAX_LOCK_NAME = 64
+
+
+def lock_name(database: str) -> str:
+    """GET_LOCK's name for a database (names are server-wide, at most 64 characters)."""
+    name = f"ncm:{database}"
+    if len(name) > _MAX_LOCK_NAME:
+        name = "ncm:" + hashlib.sha256(database.encode()).hexdigest()[:_MAX_LOCK_NAME - 4]
+    return name
+
+
+class TableDefaults:
+    """Mixed into Alembic's MySQL DDL impl: ``op.create_table`` gets the configured charset and
+    engine unless the migration names its own (``op.create_table(..., mysql_engine="MyISAM")``).
+
+    A per-context impl rather than a global SQLAlchemy event, so that nothing else in the
+    process (the user's own metadata.create_all) is touched."""
+
+    table_defaults: dict[str, str]
+
+    def create_table(self, table: sa.Table, **kw: Any) -> None:
+        for option, value in self.table_defaults.items():
+            if option not in table.dialect_kwargs:
+                table.dialect_kwargs[option] = value
+        super().create_table(table, **kw)  # type: ignore[misc]
+
+
+@functools.cache
+def with_table_defaults(impl_class: type[DefaultImpl]) -> type[DefaultImpl]:
+    # No __dialect__ in the class body, so Alembic does not register it as the dialect's impl.
+    return type(f"TableDefaults{impl_class.__name__}", (TableDefaults, impl_class), {})
+
+
+class MySQLBackend(SQLBackend):
+    PLUGIN_NAME = "mysql"
+    DATABASE_TYPE = "mysql"
+    URL_SCHEMES = ("mysql+aiomysql", "mysql", "mariadb+aiomysql", "mariadb")
+    DRIVER = "mysql+aiomysql"
+    transactional_ddl = False
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)
+        for field in ("mysql_charset", "mysql_engine"):
+            if not _NAME.match(getattr(config, field)):
+                raise ConfigError(f"{field} {getattr(config, field)!r} is not a character set or engine name")
+
+    def migration_context(self, **kwargs: Any) -> MigrationContext:
+        context = super().migration_context(**kwargs)
+        impl = context.impl
+        context.impl = with_table_defaults(type(impl))(
+            impl.dialect, impl.connection, impl.as_sql, impl.transactional_ddl, impl.output_buffer, context.opts)
+        context.impl.table_defaults = {"mysql_charset": self.config.mysql_charset,
+                                       "mysql_engine": self.config.mysql_engine}
+        return context
+
+    def engine_options(self) -> dict[str, Any]:
+        """aiomysql's connect timeout, the connection charset, and the engine that tables
+        created with plain SQL get (``CREATE TABLE`` without ``ENGINE=``)."""
+        return {"connect_args": {
+            "connect_timeout": self.config.connect_timeout,
+            "charset": self.config.mysql_charset,
+            "init_command": f"SET SESSION default_storage_engine = {self.config.mysql_engine}",
+        }}
+
+    @asynccontextmanager
+    async def lock(self) -> AsyncIterator[None]:
+        """GET_LOCK on a connection of its own, held for the whole run; the server releases it
+        if this process dies (the lock belongs to the connection)."""
+        name = lock_name(self.sqlalchemy_url().database or "")
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            got = await conn.scalar(sa.text("SELECT GET_LOCK(:n, :t)"), {"n": name, "t": self.config.lock_timeout})
+            if got != 1:
+                raise LockTimeout(await self._lock_timeout_message(conn, name))
+            try:
+                yield
+            finally:
+                await conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": name})
+
+    async def _lock_timeout_message(self, conn: Any, name: str) -> str:
+        holder = "another connection"
+        owner = await conn.scalar(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": name})
+        if owner is not None:
+            holder = f"connection {owner}"
+            row = (await conn.execute(
+                sa.text("SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = :id"),
+                {"id": owner})).first()
+            if row is not None:
+                since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - (row.TIME or 0)))
+                holder += f" ({row.USER}@{row.HOST}, since {since})"
+        return (f"{self.sqlalchemy_url().database}: the migration lock {name!r} is held by {holder}; "
+                f"gave up after {self.config.lock_timeout:g} s")
+
+    # -- backup and restore ----------------------------------------------------------
+    async def _client(self) -> mydump.Client:
+        async with self.engine.connect() as conn:
+            version = str(await conn.scalar(sa.text("SELECT VERSION()")))
+        return await mydump.client(mariadb="mariadb" in version.lower())
+
+    async def dump(self, out: BinaryIO) -> dict[str, Any]:
+        """The database's dump (``--single-transaction``: consistent, writers not blocked)."""
+        tools = await self._client()
+        url = self.sqlalchemy_url()
+        connection, env = mydump.connection_args(url)
+        await dump_to(mydump.dump_command(tools, connection, url.database or ""), env, out, self.config.mask)
+        return {"format": mydump.FORMAT, "tool": tools.version}
+
+    async def restore(self, source: BinaryIO) -> None:
+        """Drop every object of the database, then load the dump, in one client session."""
+        tools = await self._client()
+        url = self.sqlalchemy_url()
+        database = url.database or ""
+        async with self.engine.connect() as conn:
+            objects = [(row.kind, row.name) for row in await conn.execute(mydump.OBJECTS, {"db": database})]
+        connection, env = mydump.connection_args(url)
+        try:
+            await load_from(source, [mydump.restore_command(tools, connection)], env, self.config.mask,
+                            prelude=mydump.reset_sql(database, objects))
+        finally:
+            self._tables_ready = False

@@ -1,0 +1,121 @@
+"""Backups of a PostgreSQL database with pg_dump's custom format, restored in one transaction.
+
+A backup is ``pg_dump -Fc`` (compressed, restorable with the stock ``pg_restore``) of the whole
+database, or of ``database_schema`` alone when one is configured. A restore runs, in ONE
+transaction (``psql --single-transaction``): first :data:`_RESET_DATABASE` (or
+:func:`reset_schema_sql`), which drops everything the dump will recreate - every non-system
+schema, so that objects created after the backup disappear too - then the SQL
+``pg_restore`` renders from the archive. Whatever fails, the database is left as it was.
+
+The client tools must not be older than the server (pg_dump refuses to dump a newer
+server); :func:`client` checks that before anything runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ncm_core.errors import BackupError
+from ncm_sql.clitools import find_tool, tool_version
+
+FORMAT = "pg_dump custom (-Fc)"
+
+# The public schema is not in a full dump (pg_dump assumes every database has it, as
+# template0 made it), only changes to its comment and grants are. So it is dropped with its
+# contents and made again as template0 has it, and the dump re-applies the changes.
+_RESET_DATABASE = """
+SET client_min_messages = warning;
+DO $ncm$
+DECLARE
+    schema_name name;
+BEGIN
+    FOR schema_name IN
+        SELECT nspname FROM pg_namespace
+        WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
+    LOOP
+        EXECUTE format('DROP SCHEMA %I CASCADE', schema_name);
+    END LOOP;
+    CREATE SCHEMA public;
+    IF current_setting('server_version_num')::int >= 150000 THEN
+        ALTER SCHEMA public OWNER TO pg_database_owner;
+        GRANT USAGE ON SCHEMA public TO PUBLIC;
+    ELSE
+        GRANT ALL ON SCHEMA public TO PUBLIC;
+    END IF;
+    COMMENT ON SCHEMA public IS 'standard public schema';
+END
+$ncm$;
+"""
+
+
+def reset_schema_sql(schema: str) -> str:
+    """Drop the one schema a ``database_schema`` dump holds (the dump creates it again)."""
+    return f"SET client_min_messages = warning;\nDROP SCHEMA IF EXISTS {quote_ident(schema)} CASCADE;\n"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Client:
+    """The client tools found, and the version that was checked."""
+
+    pg_dump: str
+    pg_restore: str
+    psql: str
+    version: str
+
+
+def _major(version: str) -> int | None:
+    match = re.search(r"\b(\d+)(?:\.\d+)?", version.split(")", 1)[-1])
+    return int(match.group(1)) if match else None
+
+
+async def client(server_version_num: int) -> Client:
+    """pg_dump, pg_restore and psql, checked to be at least the server's major version."""
+    server_major = server_version_num // 10000
+    package = f"postgresql-client-{server_major} (or newer)"
+    tools = [find_tool([name], package) for name in ("pg_dump", "pg_restore", "psql")]
+    version = await tool_version(tools[0])
+    major = _major(version)
+    if major is None or major < server_major:
+        raise BackupError(f"{version} is older than the server (PostgreSQL {server_major}): "
+                          f"install {package}")
+    return Client(*tools, version=version)
+
+
+def environment(url: sa.URL, connect_timeout: float) -> dict[str, str]:
+    """libpq's environment for the URL: the password travels here, never on a command line.
+
+    Everything goes through variables (not ``-d``), so a database name with ``=`` in it is
+    not taken for a connection string."""
+    env = {**os.environ, "PGAPPNAME": "ncm", "PGCONNECT_TIMEOUT": str(max(2, int(connect_timeout)))}
+    query = {k: v if isinstance(v, str) else v[-1] for k, v in url.query.items()}
+    for variable, value in (("PGHOST", url.host or query.get("host")), ("PGPORT", url.port or query.get("port")),
+                            ("PGUSER", url.username), ("PGPASSWORD", url.password), ("PGDATABASE", url.database),
+                            ("PGSSLMODE", query.get("sslmode") or query.get("ssl"))):
+        if value not in (None, ""):
+            env[variable] = str(value)
+    return env
+
+
+def dump_command(tools: Client, schema: str | None) -> list[str]:
+    cmd = [tools.pg_dump, "--format=custom", "--no-password"]
+    if schema:
+        cmd.append(f"--schema={quote_ident(schema)}")  # quoted: a name, not a pattern
+    return cmd
+
+
+def restore_commands(tools: Client, schema: str | None) -> list[list[str]]:
+    """pg_restore renders the archive as SQL; psql runs the reset and that SQL in one transaction."""
+    reset = reset_schema_sql(schema) if schema else _RESET_DATABASE
+    return [
+        [tools.pg_restore, "--no-owner", "--file=-"],
+        [tools.psql, "--no-psqlrc", "--quiet", "--no-password", "--set=ON_ERROR_STOP=1",
+         "--single-transaction", f"--command={reset}", "--file=-"],
+    ]
