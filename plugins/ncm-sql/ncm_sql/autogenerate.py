@@ -75,8 +75,6 @@ def _context(connection: sa.Connection, metadata: Target) -> MigrationContext:
         "target_metadata": metadata,
         "include_object": include_object,
         "compare_type": True,
-        # SQLite cannot ALTER most things: Alembic's batch mode (copy and move) is how it is done
-        "render_as_batch": connection.dialect.name == "sqlite",
     })
 
 
@@ -86,11 +84,11 @@ def generate(connection: sa.Connection, metadata: Target) -> GeneratedSteps | No
     script = produce_migrations(context, metadata)
     if script.upgrade_ops.is_empty():
         return None
-    for ops in (script.upgrade_ops, script.downgrade_ops):
-        _drop_indexes_with_their_table(ops)
-    batch = connection.dialect.name == "sqlite"
-    upgrade, downgrade = ("    " + render_python_code(ops, render_as_batch=batch, migration_context=context)
-                          for ops in (script.upgrade_ops, script.downgrade_ops))  # Alembic's template indents line 1
+    for steps in (script.upgrade_ops, script.downgrade_ops):
+        _drop_indexes_with_their_table(steps)
+    batch = connection.dialect.name == "sqlite"  # SQLite cannot ALTER most things: Alembic's batch mode can
+    upgrade, downgrade = ("    " + render_python_code(steps, render_as_batch=batch, migration_context=context)
+                          for steps in (script.upgrade_ops, script.downgrade_ops))  # Alembic's template indents line 1
     dialects = sorted(set(_DIALECT_PREFIX.findall(upgrade + downgrade)))
     return GeneratedSteps(upgrade, downgrade, tuple(f"from sqlalchemy.dialects import {d}" for d in dialects))
 

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import event
 
-from ncm_core.errors import BackupError, LockTimeout
+from ncm_core.errors import BackupError, DatabaseUnavailable, LockTimeout
 from ncm_sql import SQLBackend
 
 
@@ -52,6 +52,16 @@ class SQLiteBackend(SQLBackend):
     def path(self) -> Path | None:
         database = self.sqlalchemy_url().database
         return None if database in (None, "", ":memory:") else Path(database)
+
+    async def connect(self) -> None:
+        """Open the file with the standard library first: aiosqlite's worker thread outlives a
+        failed open and prints a traceback at exit, where one line is what a user should see."""
+        if self.path is not None:
+            try:
+                await asyncio.to_thread(lambda: sqlite3.connect(self.path).close())
+            except sqlite3.Error as exc:
+                raise DatabaseUnavailable(f"cannot connect to {self.config.safe_url}: {type(exc).__name__}: {exc}") from None
+        await super().connect()
 
     async def server_info(self) -> dict[str, str]:
         info = await super().server_info()
