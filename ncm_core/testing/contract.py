@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from ncm_core.errors import BackupError, DatabaseUnavailable, LockTimeout, ValidationFailed
+from ncm_core.errors import DatabaseUnavailable, LockTimeout, ValidationFailed
 from ncm_core.history import APPLIED, FAILED
 
 
@@ -205,16 +205,6 @@ class BackendContract:
         assert "\n" not in message and "s3cr3t-pw" not in message
 
     # -- backup and restore ----------------------------------------------------------
-    @staticmethod
-    async def _backup_or_skip(runner: Any) -> dict[str, Any]:
-        """Back up; skipped (for now) only while the backend's dump raises NotImplementedError."""
-        try:
-            return await runner.backup_database()
-        except BackupError as exc:
-            if isinstance(exc.__cause__, NotImplementedError):
-                pytest.skip(str(exc))
-            raise
-
     async def test_restore_brings_back_objects_and_history_of_the_backup(
         self, database_url, write_migration, runner_factory, tmp_path
     ):
@@ -222,7 +212,7 @@ class BackendContract:
         async with runner_factory(database_url, backup_directory=tmp_path / "backups") as runner:
             await runner.run_migrations()
             history = sorted(await runner.db.read_history(), key=lambda r: r.version)
-            made = await self._backup_or_skip(runner)
+            made = await runner.backup_database()
             assert made["history_head"] == "001_first" and made["size"] > 0
             write_migration("002_second", self.create_source("ncm_c_second"))
             await runner.run_migrations()

@@ -97,7 +97,8 @@ async def test_lock_survives_non_transactional_steps(database_url, write_migrati
 
         async def upgrade(ctx):
             held = await ctx.session.scalar(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
             assert held == 1, "the advisory lock was released"
         ''')
     async with runner_factory(database_url) as runner:

@@ -5,11 +5,12 @@ The archive is a tar stream (``tarfile`` mode ``w|``) of mongodump's directory l
 (``find_raw_batches``), never decoded. A tar member must announce its size before its
 data, so each collection's BSON is first spooled (in memory up to ``SPOOL_IN_MEMORY``, then
 in a temporary file) and copied into the stream in a thread while the next collection is
-read: memory stays at a few batches of 16 MB however large the database; temporary disk
-space is at most the two largest collections.
+read: memory stays at a few batches of about ``BATCH_BYTES`` however large the database;
+temporary disk space is at most the two largest collections.
 
-On a replica set every collection is read in one snapshot session, so the documents of all
-collections are those of a single cluster time.
+On a replica set every collection (but capped ones, which MongoDB cannot read in a
+snapshot) is read in one snapshot session, so their documents are those of a single
+cluster time.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import io
 import tarfile
 import tempfile
 import time
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from typing import IO, Any, BinaryIO
 
 from bson.codec_options import CodecOptions, DatetimeConversion
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure, PyMongoError
 
@@ -32,6 +34,10 @@ from ncm_mongo import layout
 from ncm_mongo.messages import describe
 
 SPOOL_IN_MEMORY = 8 << 20
+# What one batch from the server should weigh. The server's own limit (16 MB) would let
+# PyMongo hold several copies of a batch while it receives and unpacks it (about 96 MB at
+# peak for a bare find_raw_batches loop, against about 24 MB with 4 MB batches).
+BATCH_BYTES = 4 << 20
 TAR_BUFFER = 1 << 20
 # The server keeps snapshot history for minSnapshotHistoryWindowInSeconds (300 s by default).
 SNAPSHOT_TOO_OLD = 239
@@ -58,16 +64,19 @@ async def dump_database(db: AsyncDatabase[Any], out: BinaryIO, *, snapshot: bool
     """Write ``db`` (less ``skip``) to ``out``; return what the manifest records of it."""
     infos = await collections(db, skip)
     tar = tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, bufsize=TAR_BUFFER)
-    written = 0
+    written, doing = 0, f"listing {db.name}"
     pending: asyncio.Task[None] | None = None
     try:
         async with AsyncExitStack() as stack:
             session = await stack.enter_async_context(db.client.start_session(snapshot=True)) if snapshot else None
             for info in infos:
+                doing = f"reading {db.name}.{info['name']}"
                 metadata = layout.metadata_json(info, await _indexes(db, info))
                 source = layout.data_source(info)
                 spool = stack.enter_context(tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY))
-                size = await _read(db, source, spool, session) if source is not None else 0
+                # MongoDB refuses snapshot reads of a capped collection (SnapshotUnavailable).
+                capped = bool(info.get("options", {}).get("capped"))
+                size = await _read(db, source, spool, None if capped else session) if source is not None else 0
                 if pending is not None:
                     await pending
                 pending = asyncio.ensure_future(asyncio.to_thread(
@@ -75,20 +84,23 @@ async def dump_database(db: AsyncDatabase[Any], out: BinaryIO, *, snapshot: bool
                 written += size
             if pending is not None:
                 await pending
-                pending = None
-    except OperationFailure as exc:
-        if exc.code == SNAPSHOT_TOO_OLD:
-            raise BackupError("the dump took longer than the server keeps snapshot history; raise the server "
-                              "parameter minSnapshotHistoryWindowInSeconds (300 s by default) and retry") from exc
-        raise BackupError(f"reading {db.name}: {describe(exc)}") from exc
-    except PyMongoError as exc:
-        raise BackupError(f"reading {db.name}: {describe(exc)}") from exc
-    finally:
+        await asyncio.to_thread(tar.close)
+    except BaseException as exc:
         if pending is not None:
             await asyncio.gather(pending, return_exceptions=True)
-    await asyncio.to_thread(tar.close)
-    return {"format": layout.FORMAT, "database": db.name,
-            "consistency": "one snapshot of the replica set" if snapshot else "per document (no snapshot reads)",
+        # Finish the tar stream, or its finalizer would write to ``out`` after the core closed
+        # it; the archive is discarded anyway, and the error that stopped it is what matters.
+        with suppress(Exception):
+            await asyncio.to_thread(tar.close)
+        if isinstance(exc, OperationFailure) and exc.code == SNAPSHOT_TOO_OLD:
+            raise BackupError(f"{doing}: the dump took longer than the server keeps snapshot history; raise the "
+                              "server parameter minSnapshotHistoryWindowInSeconds (300 s by default) and retry") from exc
+        if isinstance(exc, PyMongoError):
+            raise BackupError(f"{doing}: {describe(exc)}") from exc
+        raise
+    consistency = ("one snapshot of the replica set (capped collections read outside it)" if snapshot
+                   else "per document (no snapshot reads)")
+    return {"format": layout.FORMAT, "database": db.name, "consistency": consistency,
             "collections": sum(info.get("type") != "view" for info in infos),
             "views": sum(info.get("type") == "view" for info in infos), "bson_bytes": written}
 
@@ -104,10 +116,21 @@ async def _read(db: AsyncDatabase[Any], source: str, spool: IO[bytes], session: 
     """Spool ``source``'s documents in natural order (a capped collection's insertion order);
     return how many bytes they are."""
     size = 0
-    async for batch in db.get_collection(source).find_raw_batches(session=session):
+    collection = db.get_collection(source)
+    async for batch in collection.find_raw_batches(session=session, batch_size=await _batch_size(collection)):
         await asyncio.to_thread(spool.write, batch)
         size += len(batch)
     return size
+
+
+async def _batch_size(collection: AsyncCollection[Any]) -> int:
+    """How many documents make about ``BATCH_BYTES``, from the collection's average size."""
+    try:
+        stats = await (await collection.aggregate([{"$collStats": {"storageStats": {}}}])).to_list()
+        average = int(stats[0]["storageStats"].get("avgObjSize") or 0) if stats else 0
+    except OperationFailure:
+        average = 0
+    return max(1, min(BATCH_BYTES // average, 100_000)) if average else 1000
 
 
 def _add(tar: tarfile.TarFile, database: str, name: str, metadata: bytes, source: str | None,

@@ -30,7 +30,7 @@ from ncm_mongo import layout
 from ncm_mongo.dump import wanted
 from ncm_mongo.messages import describe
 
-READ_SIZE = 8 << 20
+READ_SIZE = 4 << 20
 _RAW = CodecOptions(document_class=RawBSONDocument)
 _SIZE = struct.Struct("<i")
 _MIN_DOCUMENT = 5

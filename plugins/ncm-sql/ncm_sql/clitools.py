@@ -134,10 +134,16 @@ async def load_from(source: BinaryIO, cmds: Sequence[Sequence[str]], env: dict[s
     """
     with ExitStack() as stack:
         children: list[_Child] = []
-        for i, cmd in enumerate(cmds):
-            last = i == len(cmds) - 1
-            children.append(_Child(cmd, env, stack, subprocess.PIPE,
-                                   subprocess.DEVNULL if last else subprocess.PIPE))
+        try:
+            for i, cmd in enumerate(cmds):
+                last = i == len(cmds) - 1
+                children.append(_Child(cmd, env, stack, subprocess.PIPE,
+                                       subprocess.DEVNULL if last else subprocess.PIPE))
+        except OSError:
+            for child in children:
+                child.kill()
+                child.proc.wait()
+            raise
 
         def feed() -> None:
             stdin = children[0].proc.stdin
