@@ -11,13 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
-
-from ncm_core.testing import require_url
-
-SERVERS = {"postgresql": ("NCM_TEST_POSTGRES_URL", "postgresql+asyncpg", '"{}"', " WITH (FORCE)"),
-           "mysql": ("NCM_TEST_MYSQL_URL", "mysql+aiomysql", "`{}`", "")}
+from servers import SERVERS
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mysql"])
@@ -34,24 +28,19 @@ async def new_database(backend: str, tmp_path: Path) -> AsyncIterator[Callable[[
 
         yield sqlite_file
         return
-    env_var, driver, quote, force = SERVERS[backend]
-    server = sa.make_url(require_url(env_var)).set(drivername=driver)
-    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    server = SERVERS[backend]
+    admin = server.admin()
     made: list[str] = []
 
     async def create() -> str:
-        name = f"ncm_alembic_{uuid.uuid4().hex[:10]}"
-        async with admin.connect() as conn:
-            await conn.execute(sa.text(f"CREATE DATABASE {quote.format(name)}"))
-        made.append(name)
-        return server.set(database=name).render_as_string(hide_password=False)
+        made.append(await server.create(admin, prefix="ncm_alembic"))
+        return made[-1]
 
     try:
         yield create
     finally:
-        async with admin.connect() as conn:
-            for name in made:
-                await conn.execute(sa.text(f"DROP DATABASE IF EXISTS {quote.format(name)}{force}"))
+        for url in made:
+            await server.drop(admin, url)
         await admin.dispose()
 
 

@@ -5,47 +5,38 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from servers import SERVERS
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ncm_core.testing import require_url
-
-
-def with_driver(url: str) -> sa.URL:
-    return sa.make_url(url).set(drivername="mysql+aiomysql")
+SERVER = SERVERS["mysql"]
 
 
 @pytest.fixture
 def server_url() -> sa.URL:
-    return with_driver(require_url("NCM_TEST_MYSQL_URL"))
+    return SERVER.url()
 
 
 @pytest.fixture
 async def admin(server_url: sa.URL) -> AsyncIterator[AsyncEngine]:
-    """An autocommit engine on the server, for CREATE/DROP DATABASE and users."""
-    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    engine = SERVER.admin()
     yield engine
     await engine.dispose()
 
 
 @pytest.fixture
-async def database_url(server_url: sa.URL, admin: AsyncEngine) -> AsyncIterator[str]:
-    name = f"ncm_t_{uuid.uuid4().hex[:12]}"
-    async with admin.connect() as conn:
-        await conn.execute(sa.text(f"CREATE DATABASE `{name}`"))
-    yield server_url.set(database=name).render_as_string(hide_password=False)
-    async with admin.connect() as conn:
-        await conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+async def database_url(admin: AsyncEngine) -> AsyncIterator[str]:
+    url = await SERVER.create(admin)
+    yield url
+    await SERVER.drop(admin, url)
 
 
 @pytest.fixture
 def unreachable_url(server_url: sa.URL) -> str:
-    """The test server's host with a password, on a port nothing listens on."""
-    return f"mysql+aiomysql://ncm:s3cr3t-pw@{server_url.host or '127.0.0.1'}:1/test"
+    return SERVER.unreachable_url()
 
 
 @pytest.fixture
