@@ -100,8 +100,8 @@ wait_for_database() {
         fi
         remaining=$((deadline - SECONDS))
         if ((remaining <= 0)); then
-            say "database not reachable within ${WAIT_TIMEOUT}s (last ncm check exit code: $rc); giving up"
-            return "$rc"
+            say "database not reachable within ${WAIT_TIMEOUT}s; giving up"
+            return "$UNREACHABLE"
         fi
         sleep "$((remaining < WAIT_INTERVAL ? remaining : WAIT_INTERVAL))"
     done
