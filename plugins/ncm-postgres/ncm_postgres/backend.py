@@ -38,11 +38,14 @@ _HOLDER = sa.text("""
 """)
 
 
+_SAVEPOINTS = ("SAVEPOINT ", "RELEASE SAVEPOINT ", "ROLLBACK TO SAVEPOINT ")
+
+
 def _ddl_in_one_round_trip(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
-    """asyncpg prepares every statement before running it: two round trips, where DDL (no
-    parameters, no rows) needs one. Send DDL with the simple query protocol, as psql does;
-    on a 500-migration run that is a thousand fewer round trips."""
-    if not context.isddl or parameters:
+    """asyncpg prepares every statement before running it: two round trips, where DDL and the
+    savepoints around each migration (no parameters, no rows) need one. Send those with the
+    simple query protocol, as psql does: on a 500-migration run, thousands fewer round trips."""
+    if parameters or not (context.isddl or statement.startswith(_SAVEPOINTS)):
         return None
     await_(_simple_execute(cursor._adapt_connection, statement))
     return True
