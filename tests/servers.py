@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -46,3 +52,43 @@ SERVERS = {
     "postgresql": Server("NCM_TEST_POSTGRES_URL", "postgresql+asyncpg", '"{}"', " WITH (FORCE)"),
     "mysql": Server("NCM_TEST_MYSQL_URL", "mysql+aiomysql", "`{}`"),
 }
+
+
+def server_fixtures(kind: str) -> SimpleNamespace:
+    """The fixtures a server's test directory needs, for its conftest.py to bind:
+    ``server_url``, ``admin``, ``database_url`` (fresh per test), ``unreachable_url``, ``ncm``."""
+    server = SERVERS[kind]
+
+    @pytest.fixture
+    def server_url() -> sa.URL:
+        return server.url()
+
+    @pytest.fixture
+    async def admin(server_url: sa.URL) -> AsyncIterator[AsyncEngine]:
+        engine = server.admin()
+        yield engine
+        await engine.dispose()
+
+    @pytest.fixture
+    async def database_url(admin: AsyncEngine) -> AsyncIterator[str]:
+        url = await server.create(admin)
+        yield url
+        await server.drop(admin, url)
+
+    @pytest.fixture
+    def unreachable_url(server_url: sa.URL) -> str:
+        return server.unreachable_url()
+
+    @pytest.fixture
+    def ncm(migrations_dir):
+        """Run the real ``ncm`` command in a child process; returns the CompletedProcess."""
+        def run(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+            environ = {**os.environ, "MIGRATION_DATABASE_URL": database_url,
+                       "MIGRATION_MIGRATION_DIRECTORY": str(migrations_dir), **env}
+            return subprocess.run([sys.executable, "-m", "ncm_core", *args], env=environ,
+                                  cwd=migrations_dir.parent, capture_output=True, text=True, timeout=120)
+
+        return run
+
+    return SimpleNamespace(server_url=server_url, admin=admin, database_url=database_url,
+                           unreachable_url=unreachable_url, ncm=ncm)
