@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import socket
@@ -18,8 +19,10 @@ def now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+@functools.cache
 def actor() -> str:
-    """Who is running ncm, as user@host; containers may have no passwd entry for the uid."""
+    """Who is running ncm, as user@host; containers may have no passwd entry for the uid.
+    Asked once per process: a passwd lookup per history row shows up in a 500-step run."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):

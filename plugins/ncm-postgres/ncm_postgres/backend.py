@@ -72,6 +72,11 @@ class PostgresBackend(SQLBackend):
     DATABASE_TYPE = "postgresql"
     URL_SCHEMES = ("postgresql+asyncpg", "postgresql", "postgres")
     DRIVER = "postgresql+asyncpg"
+    defers_ddl = True
+
+    def send_batch(self, sync_conn: Any, statements: list[str]) -> None:
+        """The batch as one simple-protocol query: one round trip for the whole migration."""
+        await_(_simple_execute(sync_conn.connection.dbapi_connection, ";\n".join(statements)))
 
     def engine_options(self) -> dict[str, Any]:
         """asyncpg's own connect timeout, and the schema as every connection's search_path

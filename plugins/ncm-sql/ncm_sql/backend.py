@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import io
 import time
@@ -18,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from ncm_core.backend import Backend
 from ncm_core.errors import ConfigError, DatabaseUnavailable, MigrationFailed
 from ncm_core.history import AuditEntry, HistoryRecord
-from ncm_sql import tables
+from ncm_sql import deferred, tables
 from ncm_sql.context import RecordingContext, SQLStepContext
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ class SQLBackend(Backend):
     DRIVER: ClassVar[str]
     transactional_ddl: ClassVar[bool] = True
     rehearse_dry_run: ClassVar[bool] = False
+    defers_ddl: ClassVar[bool] = False
+    """Send a plain migration's DDL in one batch (ncm_sql.deferred); needs transactional DDL."""
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
@@ -223,7 +226,9 @@ class SQLBackend(Backend):
                      plain: tuple[Callable[[], Any], Callable[[], Any] | None], record: HistoryRecord,
                      started: float) -> None:
         """The same step as apply()'s, for plain ``def upgrade()`` code: done in one switch into
-        SQLAlchemy's greenlet instead of five, which is most of ncm's own cost per migration."""
+        SQLAlchemy's greenlet instead of five, with its DDL deferred where the dialect can."""
+        if self.defers_ddl and self._apply_deferred(sync_conn, migration, direction, plain, record, started):
+            return
         step, check = plain
         with sync_conn.begin_nested() if self.transactional_ddl else sync_conn.begin():
             with self.operations(sync_conn):
@@ -233,6 +238,49 @@ class SQLBackend(Backend):
             record.execution_ms = int((time.perf_counter() - started) * 1000)
             for stmt, params in self._history_change(direction, record):
                 sync_conn.execute(stmt, params)
+
+    def _apply_deferred(self, sync_conn: sa.Connection, migration: Migration, direction: str,
+                        plain: tuple[Callable[[], Any], Callable[[], Any] | None], record: HistoryRecord,
+                        started: float) -> bool:
+        """The step with its DDL, savepoint and history row sent as one batch (ncm_sql.deferred).
+        False when queued SQL failed: the savepoint is rolled back, for apply() to run it again
+        one statement at a time, so the migration meets the error where it expects it."""
+        step, check = plain
+        if not sync_conn.in_transaction():
+            sync_conn.begin()  # the run's transaction, which SQLAlchemy commits at the end
+        batch = deferred.Batch(functools.partial(self.send_batch, sync_conn))
+        with self.operations(sync_conn) as op:
+            impl = op.migration_context.impl
+            impl.batch = batch
+            try:
+                step()
+                if check is not None and check() is False:
+                    raise MigrationFailed(migration.version, "its validate() returned False")
+                if batch.error is None:
+                    record.execution_ms = int((time.perf_counter() - started) * 1000)
+                    batch.pending.append(self._history_literal(direction, record, sync_conn.dialect))
+                    batch.pending.append(f"RELEASE SAVEPOINT {deferred.SAVEPOINT}")
+                    batch.flush()
+                    return True
+            except Exception:
+                if batch.error is None:
+                    self._undo_batch(sync_conn, batch)
+                    raise
+            finally:
+                impl.batch = None
+        self._undo_batch(sync_conn, batch)
+        return False
+
+    def _undo_batch(self, sync_conn: sa.Connection, batch: deferred.Batch) -> None:
+        if batch.sent:
+            self.send_batch(sync_conn, [f"ROLLBACK TO SAVEPOINT {deferred.SAVEPOINT}",
+                                        f"RELEASE SAVEPOINT {deferred.SAVEPOINT}"])
+
+    def send_batch(self, sync_conn: sa.Connection, statements: list[str]) -> None:
+        """Run queued statements in order. Dialects that can send several statements at once
+        (one query, one worker-thread call) override this."""
+        for statement in statements:
+            sync_conn.exec_driver_sql(statement)
 
     async def _apply_outside_transaction(self, conn: AsyncConnection, migration: Migration, direction: str) -> None:
         """For statements a transaction refuses (CREATE INDEX CONCURRENTLY, VACUUM)."""
@@ -259,6 +307,12 @@ class SQLBackend(Backend):
             return [(sa.insert(self.history_table), tables.history_row(record))]
         return self._delete(record.version)
 
+    def _history_literal(self, direction: str, record: HistoryRecord, dialect: sa.Dialect) -> str:
+        h = self.history_table
+        stmt = (sa.insert(h).values(tables.history_row(record)) if direction == "up"
+                else sa.delete(h).where(h.c.version == record.version))
+        return deferred.literal(stmt, dialect)
+
     def _failure(self, migration: Migration, exc: Exception) -> MigrationFailed:
         stmt = getattr(exc, "statement", None)
         if stmt is not None and len(stmt) > 500:
@@ -269,9 +323,17 @@ class SQLBackend(Backend):
     def alembic_options(self) -> dict[str, Any]:
         return {}
 
+    def impl_mixins(self) -> tuple[type, ...]:
+        """Classes mixed into Alembic's DDL impl for this backend's contexts."""
+        return (deferred.DeferringImpl,) if self.defers_ddl else ()
+
     def migration_context(self, **kwargs: Any) -> MigrationContext:
-        """Alembic's MigrationContext, online or offline; a dialect may adjust its DDL impl."""
-        return MigrationContext.configure(**kwargs)
+        """Alembic's MigrationContext, online or offline, with this backend's impl mixins."""
+        context = MigrationContext.configure(**kwargs)
+        mixins = self.impl_mixins()
+        if mixins:
+            deferred.with_mixins(context, mixins)
+        return context
 
     def operations(self, sync_connection: sa.Connection) -> AbstractContextManager[Operations]:
         """Alembic's ``op`` bound to the connection, as inside an Alembic env.py."""
@@ -279,6 +341,8 @@ class SQLBackend(Backend):
         if context is None:  # one per connection, not per migration: configuring one is not free
             context = self.migration_context(connection=sync_connection, opts=self.alembic_options())
             self._contexts[sync_connection] = context
+            if self.defers_ddl:
+                deferred.flush_before_use(sync_connection, context.impl)
         return Operations.context(context)
 
     def offline_sql(self, fn: Callable[..., Any], ctx: Any) -> list[str]:

@@ -1,0 +1,101 @@
+"""Deferred DDL: a plain migration's statements reach the database in one go.
+
+Alembic's ``op`` executes each statement when it is called. For a migration that creates a
+table and an index that is, with the savepoint and the history row around it, five trips
+through SQLAlchemy and the driver (on aiosqlite, fifteen hand-overs to its worker thread),
+where one is enough. So, while a plain ``def upgrade()`` runs, statements that need no
+parameters and whose result nobody can see (DDL, ``op.execute("...")``) are queued and sent
+together with the history row when the migration ends. Anything else that reaches the
+connection first (a query of the migration's own, a reflection for batch mode, a commit)
+sends the queue before it, so the database sees the same statements in the same order.
+
+The price is that a failing queued statement is reported when the queue is sent, not where
+``op`` was called. Where that could change what the migration does (it caught the error),
+the backend rolls back to the migration's savepoint and runs it again the usual way, one
+statement at a time: so this is only done where DDL is transactional.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.ddl.impl import DefaultImpl
+from alembic.runtime.migration import MigrationContext
+
+SAVEPOINT = "ncm_step"
+
+
+class Batch:
+    """The queued statements of one migration, and what became of sending them."""
+
+    def __init__(self, send: Callable[[list[str]], None]) -> None:
+        self.pending: list[str] = [f"SAVEPOINT {SAVEPOINT}"]
+        self._send = send
+        self.sent = False
+        """Whether anything (so the savepoint) may have reached the database."""
+        self.error: BaseException | None = None
+        """The first failure of queued SQL; the migration may have caught it, ncm does not."""
+
+    def flush(self) -> None:
+        if not self.pending or self.error is not None:
+            return
+        statements, self.pending = self.pending, []
+        self.sent = True
+        try:
+            self._send(statements)
+        except Exception as exc:
+            self.error = exc
+            raise
+
+
+class DeferringImpl:
+    """Mixed into Alembic's DDL impl: while ``batch`` is set, ``op``'s parameterless
+    statements are compiled and queued instead of executed."""
+
+    batch: Batch | None = None
+
+    def _exec(self, construct: Any, execution_options: Mapping[str, Any] | None = None,
+              multiparams: Sequence[Mapping[str, Any]] | None = None,
+              params: Mapping[str, Any] = sa.util.immutabledict()) -> Any:
+        batch = self.batch
+        if batch is not None and batch.error is None and not (execution_options or multiparams or params):
+            compiled = (sa.text(construct) if isinstance(construct, str) else construct).compile(dialect=self.dialect)
+            if not compiled.params:
+                batch.pending.append(str(compiled).strip())
+                return None
+        return super()._exec(construct, execution_options, multiparams, params)  # type: ignore[misc]
+
+
+def flush_before_use(sync_connection: sa.Connection, impl: DeferringImpl) -> None:
+    """Send the queue before anything else the connection does while a migration runs."""
+
+    def flush(*_args: Any, **_kwargs: Any) -> None:
+        if impl.batch is not None:
+            impl.batch.flush()
+
+    for name in ("before_cursor_execute", "commit", "rollback", "savepoint", "rollback_savepoint",
+                 "release_savepoint"):
+        sa.event.listen(sync_connection, name, flush)
+
+
+@functools.cache
+def impl_class(base: type[DefaultImpl], mixins: tuple[type, ...]) -> type[DefaultImpl]:
+    # No __dialect__ in the class body, so Alembic does not register it as the dialect's impl.
+    return type("".join(m.__name__ for m in mixins) + base.__name__, (*mixins, base), {})
+
+
+def with_mixins(context: MigrationContext, mixins: tuple[type, ...]) -> DefaultImpl:
+    """Rebuild ``context``'s impl as a subclass with ``mixins`` (in front of Alembic's own)."""
+    impl = context.impl
+    context.impl = impl_class(type(impl), mixins)(
+        impl.dialect, impl.connection, impl.as_sql, impl.transactional_ddl, impl.output_buffer, context.opts)
+    return context.impl
+
+
+def literal(statement: sa.Executable, dialect: sa.Dialect) -> str:
+    """A history statement with its values inline, so it travels in the batch. The
+    connection's dialect knows how this server wants quotes and backslashes escaped."""
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
