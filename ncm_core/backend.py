@@ -11,7 +11,7 @@ A minimal backend (SQL backends inherit almost all of this from ``ncm_sql.SQLBac
         URL_SCHEMES = ("duckdb",)
 
     @hookimpl
-    def ncm_register_backends():
+    def ncm_register_backends(scheme):
         return [DuckBackend]
 """
 

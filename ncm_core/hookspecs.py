@@ -39,13 +39,18 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def ncm_register_backends() -> list[type[Backend]]:
+def ncm_register_backends(scheme: str | None) -> list[type[Backend]]:
     """Return the database backends this plugin provides.
 
     Each is a subclass of :class:`ncm_core.backend.Backend` with ``PLUGIN_NAME``,
     ``DATABASE_TYPE`` and ``URL_SCHEMES`` (e.g. ``("postgresql+asyncpg", "postgresql")``).
-    The runner picks the backend whose scheme matches ``database_url``. Import drivers
-    inside the backend's methods, not at module level, so ``ncm --help`` stays fast.
+    The runner picks the backend whose scheme matches ``database_url``.
+
+    ``scheme`` is the (lower-case) URL scheme a run needs a backend for, or None when ncm
+    wants them all (``ncm plugins``). Return nothing for a scheme you do not handle and
+    import your backend only when you do: then a run never imports a driver it does not
+    use (pymongo alone costs a SQLite run a tenth of a second). A hookimpl may also leave
+    the argument out and always return its classes.
     """
 
 

@@ -94,12 +94,12 @@ def _core_version() -> str:
         return "0+unknown"
 
 
-def collect(hook_name: str) -> dict[str, type[Any]]:
+def collect(hook_name: str, **arguments: Any) -> dict[str, type[Any]]:
     """Classes returned by every implementation of a registration hook, keyed by PLUGIN_NAME."""
     pm = plugin_manager()
     found: dict[str, tuple[type[Any], str]] = {}
     for impl in getattr(pm.hook, hook_name).get_hookimpls():
-        for cls in _call_registration(impl):
+        for cls in _call_registration(impl, arguments):
             name = cls.PLUGIN_NAME
             if name in found and found[name][0] is not cls:
                 raise PluginError(
@@ -110,11 +110,13 @@ def collect(hook_name: str) -> dict[str, type[Any]]:
     return {name: cls for name, (cls, _) in found.items()}
 
 
-def _call_registration(impl: pluggy.HookImpl) -> list[type[Any]]:
+def _call_registration(impl: pluggy.HookImpl, arguments: dict[str, Any]) -> list[type[Any]]:
     """A registration hook's classes; a hook that raises (often a lazy import of a missing
-    driver) is reported like a plugin that failed to load, and contributes nothing."""
+    driver) is reported like a plugin that failed to load, and contributes nothing.
+    Called one implementation at a time (not through pluggy's hook call) for that reason,
+    so the arguments an implementation declares are passed here, as pluggy would."""
     try:
-        return list(impl.function() or [])
+        return list(impl.function(*(arguments.get(name) for name in impl.argnames)) or [])
     except Exception as exc:
         broken = get_plugins().broken
         if not any(b.name == impl.plugin_name for b in broken):
@@ -132,7 +134,7 @@ def describe() -> list[PluginInfo]:
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             info = _info(infos, impl.plugin_name)
             kind = hook_name.removeprefix("ncm_register_")
-            info.provides.setdefault(kind, []).extend(c.PLUGIN_NAME for c in _call_registration(impl))
+            info.provides.setdefault(kind, []).extend(c.PLUGIN_NAME for c in _call_registration(impl, {}))
     for name, plugin in pm.list_name_plugin():
         info = _info(infos, name)
         hooks = [h.name.removeprefix("ncm_") for h in pm.get_hookcallers(plugin) or []

@@ -29,11 +29,11 @@ _PLUGIN_HINTS = {"postgresql": "ncm-postgres", "mysql": "ncm-mysql", "sqlite": "
 
 
 def backend_class(config: MigrationConfig) -> type[Backend]:
-    backends = plugins.collect("ncm_register_backends").values()
-    for cls in backends:
+    scheme = config.database_url.split("://", 1)[0]
+    for cls in plugins.collect("ncm_register_backends", scheme=scheme.lower()).values():
         if cls.claims(config.database_url):
             return cls
-    scheme = config.database_url.split("://", 1)[0]
+    backends = plugins.collect("ncm_register_backends").values()
     known = ", ".join(sorted(s for cls in backends for s in cls.URL_SCHEMES)) or "none installed"
     raise PluginError(
         f"no installed backend handles {scheme}:// URLs (known schemes: {known}); "

@@ -103,3 +103,24 @@ def test_a_registration_hook_that_raises_is_reported_and_the_rest_work(fresh_plu
     assert plugins.collect("ncm_register_backends").get("sqlite") is not None
     (info,) = [b for b in fresh_plugins().broken if b.name == "pg-without-driver"]
     assert "asyncpg" in info.error
+
+
+def test_backend_registration_is_asked_for_the_scheme_a_run_needs(fresh_plugins, register_plugin):
+    asked = []
+
+    class Selective:
+        @hookimpl
+        def ncm_register_backends(self, scheme):
+            asked.append(scheme)
+            return []
+
+    class Unconditional:
+        @hookimpl
+        def ncm_register_backends(self):
+            return []
+
+    register_plugin(Selective(), name="selective")
+    register_plugin(Unconditional(), name="unconditional")
+    plugins.collect("ncm_register_backends", scheme="duckdb")
+    plugins.collect("ncm_register_backends")
+    assert asked == ["duckdb", None]

@@ -1,10 +1,14 @@
-"""ncm's MongoDB backend. The module imports no driver until ncm asks for the backend."""
+"""ncm's MongoDB backend. Nothing heavy is imported until a run needs this backend."""
 
 from ncm_core import hookimpl
 
+SCHEMES = ("mongodb", "mongodb+srv")
+
 
 @hookimpl
-def ncm_register_backends():
+def ncm_register_backends(scheme):
+    if scheme is not None and scheme not in SCHEMES:
+        return []
     from ncm_mongo.backend import MongoBackend
 
     return [MongoBackend]

@@ -30,7 +30,7 @@ from pymongo.errors import CollectionInvalid, PyMongoError
 from ncm_core.backend import Backend
 from ncm_core.errors import ConfigError, DatabaseUnavailable, LockTimeout, MigrationFailed, MigrationFileError
 from ncm_core.history import AuditEntry, HistoryRecord
-from ncm_mongo import documents
+from ncm_mongo import SCHEMES, documents
 from ncm_mongo.context import MongoStepContext, require_async
 from ncm_mongo.dump import dump_database
 from ncm_mongo.lease import Lease
@@ -55,7 +55,7 @@ def database_name(config: MigrationConfig) -> str:
 class MongoBackend(Backend):
     PLUGIN_NAME = "mongodb"
     DATABASE_TYPE = "mongodb"
-    URL_SCHEMES = ("mongodb", "mongodb+srv")
+    URL_SCHEMES = SCHEMES
     TEMPLATE_FAMILY = "mongodb"
 
     lease_seconds: float = 30.0

@@ -1,10 +1,14 @@
-"""ncm's MySQL/MariaDB backend. The module imports nothing heavy until ncm asks for the backend."""
+"""ncm's MySQL/MariaDB backend. Nothing heavy is imported until a run needs this backend."""
 
 from ncm_core import hookimpl
 
+SCHEMES = ("mysql+aiomysql", "mysql", "mariadb+aiomysql", "mariadb")
+
 
 @hookimpl
-def ncm_register_backends():
+def ncm_register_backends(scheme):
+    if scheme is not None and scheme not in SCHEMES:
+        return []
     from ncm_mysql.backend import MySQLBackend
 
     return [MySQLBackend]

@@ -22,6 +22,7 @@ from alembic.ddl.impl import DefaultImpl
 from alembic.runtime.migration import MigrationContext
 
 from ncm_core.errors import ConfigError, LockTimeout
+from ncm_mysql import SCHEMES
 from ncm_mysql import dump as mydump
 from ncm_sql import SQLBackend
 from ncm_sql.clitools import dump_to, load_from
@@ -63,7 +64,7 @@ def with_table_defaults(impl_class: type[DefaultImpl]) -> type[DefaultImpl]:
 class MySQLBackend(SQLBackend):
     PLUGIN_NAME = "mysql"
     DATABASE_TYPE = "mysql"
-    URL_SCHEMES = ("mysql+aiomysql", "mysql", "mariadb+aiomysql", "mariadb")
+    URL_SCHEMES = SCHEMES
     DRIVER = "mysql+aiomysql"
     transactional_ddl = False
 

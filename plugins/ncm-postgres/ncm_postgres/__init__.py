@@ -1,10 +1,14 @@
-"""ncm's PostgreSQL backend. The module imports nothing heavy until ncm asks for the backend."""
+"""ncm's PostgreSQL backend. Nothing heavy is imported until a run needs this backend."""
 
 from ncm_core import hookimpl
 
+SCHEMES = ("postgresql+asyncpg", "postgresql", "postgres")
+
 
 @hookimpl
-def ncm_register_backends():
+def ncm_register_backends(scheme):
+    if scheme is not None and scheme not in SCHEMES:
+        return []
     from ncm_postgres.backend import PostgresBackend
 
     return [PostgresBackend]

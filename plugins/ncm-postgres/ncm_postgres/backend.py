@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.util.concurrency import await_
 
 from ncm_core.errors import LockTimeout
+from ncm_postgres import SCHEMES
 from ncm_postgres import dump as pgdump
 from ncm_postgres.dump import quote_ident
 from ncm_sql import SQLBackend
@@ -70,7 +71,7 @@ def lock_key(database: str, schema: str | None) -> int:
 class PostgresBackend(SQLBackend):
     PLUGIN_NAME = "postgresql"
     DATABASE_TYPE = "postgresql"
-    URL_SCHEMES = ("postgresql+asyncpg", "postgresql", "postgres")
+    URL_SCHEMES = SCHEMES
     DRIVER = "postgresql+asyncpg"
     defers_ddl = True
 

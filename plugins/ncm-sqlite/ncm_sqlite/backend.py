@@ -25,12 +25,13 @@ from sqlalchemy.util.concurrency import await_
 
 from ncm_core.errors import BackupError, DatabaseUnavailable, LockTimeout
 from ncm_sql import SQLBackend
+from ncm_sqlite import SCHEMES
 
 
 class SQLiteBackend(SQLBackend):
     PLUGIN_NAME = "sqlite"
     DATABASE_TYPE = "sqlite"
-    URL_SCHEMES = ("sqlite+aiosqlite", "sqlite")
+    URL_SCHEMES = SCHEMES
     DRIVER = "sqlite+aiosqlite"
     rehearse_dry_run = True  # embedded and file-locked: a rolled-back rehearsal is exact and cheap
     defers_ddl = True
