@@ -68,6 +68,7 @@ class SQLBackend(Backend):
         self._conn: AsyncConnection | None = None
         self._rehearsal: AsyncConnection | None = None
         self._tables_ready = False
+        self._literal_insert: deferred.LiteralInsert | None = None
         self._contexts: weakref.WeakKeyDictionary[sa.Connection, MigrationContext] = weakref.WeakKeyDictionary()
         self.metadata, self.history_table, self.audit_table = tables.build(config.database_schema)
 
@@ -309,9 +310,11 @@ class SQLBackend(Backend):
 
     def _history_literal(self, direction: str, record: HistoryRecord, dialect: sa.Dialect) -> str:
         h = self.history_table
-        stmt = (sa.insert(h).values(tables.history_row(record)) if direction == "up"
-                else sa.delete(h).where(h.c.version == record.version))
-        return deferred.literal(stmt, dialect)
+        if direction == "up":
+            if self._literal_insert is None:
+                self._literal_insert = deferred.LiteralInsert(h, dialect)
+            return self._literal_insert.render(tables.history_row(record))
+        return deferred.literal(sa.delete(h).where(h.c.version == record.version), dialect)
 
     def _failure(self, migration: Migration, exc: Exception) -> MigrationFailed:
         stmt = getattr(exc, "statement", None)

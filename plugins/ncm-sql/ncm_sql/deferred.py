@@ -18,6 +18,7 @@ statement at a time: so this is only done where DDL is transactional.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -99,3 +100,24 @@ def literal(statement: sa.Executable, dialect: sa.Dialect) -> str:
     """A history statement with its values inline, so it travels in the batch. The
     connection's dialect knows how this server wants quotes and backslashes escaped."""
     return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+class LiteralInsert:
+    """``literal(insert(table).values(row))`` at a fraction of the cost: the statement is
+    compiled once per dialect and each row's values go through the columns' own literal
+    processors (compiling the INSERT anew was a third of ncm's CPU per migration)."""
+
+    _MARK = "__ncm_value_{}__"
+
+    def __init__(self, table: sa.Table, dialect: sa.Dialect) -> None:
+        columns = list(table.c)
+        marks = {c.name: sa.literal_column(self._MARK.format(i)) for i, c in enumerate(columns)}
+        sql = str(sa.insert(table).inline().values(marks).compile(dialect=dialect))
+        self.columns = [c.name for c in columns]
+        self.parts = re.split(r"__ncm_value_\d+__", sql)
+        self.processors = [c.type.dialect_impl(dialect).literal_processor(dialect) for c in columns]
+
+    def render(self, row: Mapping[str, Any]) -> str:
+        values = ["NULL" if row[name] is None else process(row[name])
+                  for name, process in zip(self.columns, self.processors)]
+        return "".join(part + value for part, value in zip(self.parts, [*values, ""]))
