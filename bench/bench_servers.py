@@ -9,6 +9,14 @@ time and alternating the tools within one process run (these machines are noisy)
 
 and prints the median times and the ratios to the floor. Target: ncm within 1.2x of it.
 
+Two more lines say where ncm's time goes:
+
+- ``ncm's SQL via client``: what ncm sends for the same migrations (each one's DDL with its
+  savepoint and history row on PostgreSQL; DDL, history row and commit on MariaDB) as one
+  file through psql/mariadb: the server's share of an ``ncm run``;
+- ``python imports``: a Python process importing what any tool on this stack imports
+  (SQLAlchemy's asyncio layer, Alembic's op, the driver, ncm's CLI and config), and nothing else.
+
     python bench/bench_servers.py [--n 100 500] [--rounds 3] [--servers postgresql mysql]
 
 Server URLs come from NCM_TEST_POSTGRES_URL / NCM_TEST_MYSQL_URL (defaults: the local
@@ -124,6 +132,31 @@ def plain_sql(family: str, n: int) -> str:
     return ";\n".join(statements) + ";\n"
 
 
+def ncm_statements(family: str, n: int) -> str:
+    """The statements ``ncm run`` sends for these migrations, as a script for the client."""
+    from ncm_core.history import HistoryRecord
+    from ncm_sql import deferred, tables
+
+    dialect = postgresql.dialect() if family == "postgresql" else mysql.dialect()
+    metadata, history, _ = tables.build(None)
+    insert = deferred.LiteralInsert(history, dialect)
+    ddl = plain_sql(family, n).strip().split(";\n")
+    script = [str(sa.schema.CreateTable(t).compile(dialect=dialect)).strip() for t in metadata.sorted_tables]
+    for i in range(n):
+        row = insert.render(tables.history_row(HistoryRecord(f"{i + 1:04d}_t{i + 1:04d}", f"Create t{i + 1:04d}.",
+                                                             "schema", "0" * 64, execution_ms=1)))
+        step = [ddl[2 * i], ddl[2 * i + 1].rstrip(";"), row]
+        script += (["SAVEPOINT ncm_step", *step, "RELEASE SAVEPOINT ncm_step"] if family == "postgresql"
+                   else [*step, "COMMIT"])
+    return ";\n".join(script) + ";\n"
+
+
+IMPORTS = {
+    "postgresql": "import asyncpg, sqlalchemy.ext.asyncio, alembic.op, ncm_core.cli, ncm_core.config",
+    "mysql": "import aiomysql, sqlalchemy.ext.asyncio, alembic.op, ncm_core.cli, ncm_core.config",
+}
+
+
 def write_projects(root: Path, family: str, n: int) -> dict[str, Path]:
     ncm_dir = root / "ncm" / "migrations"
     ncm_dir.mkdir(parents=True)
@@ -137,7 +170,8 @@ def write_projects(root: Path, family: str, n: int) -> dict[str, Path]:
     (alembic_dir / "env.py").write_text(ALEMBIC_ENV)
     (root / "alembic.ini").write_text(f"[alembic]\nscript_location = {alembic_dir}\n")
     (root / "plain.sql").write_text(plain_sql(family, n))
-    return {"ncm": root / "ncm", "ini": root / "alembic.ini", "sql": root / "plain.sql"}
+    (root / "ncm.sql").write_text(ncm_statements(family, n))
+    return {"ncm": root / "ncm", "ini": root / "alembic.ini", "sql": root / "plain.sql", "ncm sql": root / "ncm.sql"}
 
 
 class Server:
@@ -179,14 +213,18 @@ class Server:
         env = self.client_env()
         if self.family == "postgresql":
             plain = self.client(DATABASE) + ["-1", "-f", str(paths["sql"])], env, None
+            ncm_sql = self.client(DATABASE) + ["-1", "-f", str(paths["ncm sql"])], env, None
         else:
             plain = self.client(DATABASE), env, paths["sql"]
+            ncm_sql = self.client(DATABASE), env, paths["ncm sql"]
         return {
             "ncm": ([str(BIN / "ncm"), "run"], {**os.environ, "MIGRATION_DATABASE_URL": self.bench_url,
                     "MIGRATION_MIGRATION_DIRECTORY": str(paths["ncm"] / "migrations")}, None),
             "alembic": ([str(BIN / "alembic"), "-c", str(paths["ini"]), "upgrade", "head"],
                         {**os.environ, "BENCH_URL": self.bench_url}, None),
             "sql file": plain,
+            "ncm's SQL via client": ncm_sql,
+            "python imports": ([sys.executable, "-c", IMPORTS[self.family]], env, None),
         }
 
 
@@ -220,9 +258,9 @@ def main() -> None:
                 server.drop_database()
             median = {name: statistics.median(t) for name, t in times.items()}
             floor = median["sql file"]
-            print(f"{family:10} N={n:<4} " + "  ".join(
-                f"{name} {median[name]:.2f}s ({median[name] / floor:.2f}x)" for name in commands)
-                + f"  ncm/alembic {median['ncm'] / median['alembic']:.2f}", flush=True)
+            print(f"{family} N={n}: ncm/alembic {median['ncm'] / median['alembic']:.2f}", flush=True)
+            for name in commands:
+                print(f"  {name:<22} {median[name]:6.2f} s  {median[name] / floor:5.2f}x the sql file", flush=True)
 
 
 if __name__ == "__main__":

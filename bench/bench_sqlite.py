@@ -1,5 +1,6 @@
 """`ncm run` against `alembic upgrade head` (async env.py, aiosqlite) on SQLite, N one-table
-migrations (5 columns and an index each), and the same DDL in one transaction as the floor.
+migrations (5 columns and an index each), and the same DDL in one transaction as the floor;
+``python imports`` is a process that only imports what a tool on this stack imports.
 
     python bench/bench_sqlite.py [--sizes 100 500] [--repeats 3]
 """
@@ -8,10 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
+import sys
 import tempfile
 from pathlib import Path
 
 from common import BIN, compare, plain_sql, report, run, write_alembic_project, write_ncm_project
+
+
+IMPORTS = "import aiosqlite, sqlalchemy.ext.asyncio, alembic.op, ncm_core.cli, ncm_core.config"
 
 
 def main() -> None:
@@ -41,6 +46,7 @@ def main() -> None:
                 "ncm run": (reset, lambda: run([str(BIN / "ncm"), "run", "--json"], env=env, cwd=root)),
                 "alembic upgrade head": (reset, lambda: run([str(BIN / "alembic"), "-c", str(ini), "upgrade", "head"])),
                 "plain SQL, one transaction": (reset, plain),
+                "python imports": (reset, lambda: run([sys.executable, "-c", IMPORTS])),
             }, args.repeats)
             report(f"SQLite, N={n} (median of {args.repeats})", medians, "alembic upgrade head")
             print(f"  ncm / alembic = {medians['ncm run'] / medians['alembic upgrade head']:.2f}")
