@@ -50,3 +50,21 @@ def test_ncm_check_reports_an_unresolvable_srv_url_in_one_line_and_exit_code_4(t
     assert done.returncode == 4
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert PASSWORD not in done.stderr + done.stdout and "cluster0.example.invalid" in done.stderr
+
+
+def test_a_run_imports_no_sql_layer(mongo_url, tmp_path):
+    """Installed SQL backends (and SQLAlchemy, Alembic, their drivers) stay unimported."""
+    code = (
+        "import asyncio, sys\n"
+        "from ncm_core import MigrationRunner\n"
+        "from ncm_core.config import load_config\n"
+        f"config = load_config(None, database_url={mongo_url!r}, migration_directory={str(tmp_path)!r})\n"
+        "async def main():\n"
+        "    async with MigrationRunner(config) as runner:\n"
+        "        await runner.run_migrations()\n"
+        "asyncio.run(main())\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'sqlalchemy', 'alembic', 'asyncpg', 'aiomysql', 'aiosqlite'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
