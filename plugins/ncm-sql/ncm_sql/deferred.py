@@ -119,5 +119,5 @@ class LiteralInsert:
 
     def render(self, row: Mapping[str, Any]) -> str:
         values = ["NULL" if row[name] is None else process(row[name])
-                  for name, process in zip(self.columns, self.processors)]
-        return "".join(part + value for part, value in zip(self.parts, [*values, ""]))
+                  for name, process in zip(self.columns, self.processors, strict=True)]
+        return "".join(part + value for part, value in zip(self.parts, [*values, ""], strict=True))
