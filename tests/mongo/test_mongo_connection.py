@@ -8,6 +8,7 @@ import time
 import pytest
 
 from ncm_core.errors import ConfigError, DatabaseUnavailable
+from ncm_core.testing import modules_imported_by_a_run
 
 PASSWORD = "s3cr3t-pw"
 
@@ -54,17 +55,5 @@ def test_ncm_check_reports_an_unresolvable_srv_url_in_one_line_and_exit_code_4(t
 
 def test_a_run_imports_no_sql_layer(mongo_url, tmp_path):
     """Installed SQL backends (and SQLAlchemy, Alembic, their drivers) stay unimported."""
-    code = (
-        "import asyncio, sys\n"
-        "from ncm_core import MigrationRunner\n"
-        "from ncm_core.config import load_config\n"
-        f"config = load_config(None, database_url={mongo_url!r}, migration_directory={str(tmp_path)!r})\n"
-        "async def main():\n"
-        "    async with MigrationRunner(config) as runner:\n"
-        "        await runner.run_migrations()\n"
-        "asyncio.run(main())\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & "
-        "{'sqlalchemy', 'alembic', 'asyncpg', 'aiomysql', 'aiosqlite'}))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    modules = modules_imported_by_a_run(mongo_url, tmp_path)
+    assert sorted({m.split(".")[0] for m in modules} & {"sqlalchemy", "alembic", "asyncpg", "aiomysql", "aiosqlite"}) == []

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ncm_core.history import APPLIED
+from ncm_core.testing import modules_imported_by_a_run
 
 QUICKSTART = Path(__file__).parents[2] / "examples" / "quickstart"
 
@@ -146,18 +147,6 @@ def test_quickstart_runs_as_shipped(tmp_path):
 
 def test_a_run_imports_no_other_backend(tmp_path):
     """Installed backends for other databases (and their drivers) stay unimported."""
-    code = (
-        "import asyncio, sys\n"
-        "from ncm_core import MigrationRunner\n"
-        "from ncm_core.config import load_config\n"
-        f"config = load_config(None, database_url='sqlite+aiosqlite:///{tmp_path}/t.db', "
-        f"migration_directory='{tmp_path}')\n"
-        "async def main():\n"
-        "    async with MigrationRunner(config) as runner:\n"
-        "        await runner.run_migrations()\n"
-        "asyncio.run(main())\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pymongo', 'asyncpg', 'aiomysql') "
-        "or m in ('ncm_mongo.backend', 'ncm_postgres.backend', 'ncm_mysql.backend')))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    modules = modules_imported_by_a_run(f"sqlite+aiosqlite:///{tmp_path}/t.db", tmp_path)
+    assert sorted(m for m in modules if m.split(".")[0] in ("pymongo", "asyncpg", "aiomysql")
+                  or m in ("ncm_mongo.backend", "ncm_postgres.backend", "ncm_mysql.backend")) == []

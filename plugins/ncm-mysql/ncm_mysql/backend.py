@@ -9,7 +9,6 @@ mariadb-dump/mysqldump SQL (:mod:`ncm_mysql.dump`).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import time
@@ -18,7 +17,6 @@ from contextlib import asynccontextmanager
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
-from alembic.ddl.impl import DefaultImpl
 from alembic.runtime.migration import MigrationContext
 
 from ncm_core.errors import ConfigError, LockTimeout
@@ -55,12 +53,6 @@ class TableDefaults:
         super().create_table(table, **kw)  # type: ignore[misc]
 
 
-@functools.cache
-def with_table_defaults(impl_class: type[DefaultImpl]) -> type[DefaultImpl]:
-    # No __dialect__ in the class body, so Alembic does not register it as the dialect's impl.
-    return type(f"TableDefaults{impl_class.__name__}", (TableDefaults, impl_class), {})
-
-
 class MySQLBackend(SQLBackend):
     PLUGIN_NAME = "mysql"
     DATABASE_TYPE = "mysql"
@@ -74,11 +66,11 @@ class MySQLBackend(SQLBackend):
             if not _NAME.match(getattr(config, field)):
                 raise ConfigError(f"{field} {getattr(config, field)!r} is not a character set or engine name")
 
+    def impl_mixins(self) -> tuple[type, ...]:
+        return (*super().impl_mixins(), TableDefaults)
+
     def migration_context(self, **kwargs: Any) -> MigrationContext:
         context = super().migration_context(**kwargs)
-        impl = context.impl
-        context.impl = with_table_defaults(type(impl))(
-            impl.dialect, impl.connection, impl.as_sql, impl.transactional_ddl, impl.output_buffer, context.opts)
         context.impl.table_defaults = {"mysql_charset": self.config.mysql_charset,
                                        "mysql_engine": self.config.mysql_engine}
         return context

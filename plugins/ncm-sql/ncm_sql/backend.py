@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
+from alembic.ddl.impl import DefaultImpl
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
@@ -43,6 +44,12 @@ def _plain_functions(migration: Migration, direction: str) -> tuple[Callable[[],
         if fn is not None and (inspect.iscoroutinefunction(fn) or inspect.signature(fn).parameters):
             return None
     return step, check
+
+
+@functools.cache
+def _impl_class(base: type[DefaultImpl], mixins: tuple[type, ...]) -> type[DefaultImpl]:
+    # No __dialect__ in the class body, so Alembic does not register it as the dialect's impl.
+    return type("".join(m.__name__ for m in mixins) + base.__name__, (*mixins, base), {})
 
 
 def describe(exc: BaseException) -> str:
@@ -335,7 +342,9 @@ class SQLBackend(Backend):
         context = MigrationContext.configure(**kwargs)
         mixins = self.impl_mixins()
         if mixins:
-            deferred.with_mixins(context, mixins)
+            impl = context.impl
+            context.impl = _impl_class(type(impl), mixins)(
+                impl.dialect, impl.connection, impl.as_sql, impl.transactional_ddl, impl.output_buffer, context.opts)
         return context
 
     def operations(self, sync_connection: sa.Connection) -> AbstractContextManager[Operations]:

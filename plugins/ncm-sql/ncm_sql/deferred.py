@@ -17,14 +17,11 @@ statement at a time: so this is only done where DDL is transactional.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from alembic.ddl.impl import DefaultImpl
-from alembic.runtime.migration import MigrationContext
 
 SAVEPOINT = "ncm_step"
 
@@ -80,20 +77,6 @@ def flush_before_use(sync_connection: sa.Connection, impl: DeferringImpl) -> Non
     for name in ("before_cursor_execute", "commit", "rollback", "savepoint", "rollback_savepoint",
                  "release_savepoint"):
         sa.event.listen(sync_connection, name, flush)
-
-
-@functools.cache
-def impl_class(base: type[DefaultImpl], mixins: tuple[type, ...]) -> type[DefaultImpl]:
-    # No __dialect__ in the class body, so Alembic does not register it as the dialect's impl.
-    return type("".join(m.__name__ for m in mixins) + base.__name__, (*mixins, base), {})
-
-
-def with_mixins(context: MigrationContext, mixins: tuple[type, ...]) -> DefaultImpl:
-    """Rebuild ``context``'s impl as a subclass with ``mixins`` (in front of Alembic's own)."""
-    impl = context.impl
-    context.impl = impl_class(type(impl), mixins)(
-        impl.dialect, impl.connection, impl.as_sql, impl.transactional_ddl, impl.output_buffer, context.opts)
-    return context.impl
 
 
 def literal(statement: sa.Executable, dialect: sa.Dialect) -> str:
