@@ -1,18 +1,113 @@
 """The backend interface: what a database plugin implements so every ncm command works on it.
 
-A minimal backend (SQL backends inherit almost all of this from ``ncm_sql.SQLBackend``)::
+ncm requires little of a backend: connect and close, keep the history, hold the lock, apply
+one step and show a dry run. Everything else is an optional capability
+(:mod:`ncm_core.capabilities`: backups, an audit log, models for autogenerate and drift,
+Alembic adoption, lock introspection), offered by having its methods; a command that needs
+one a backend lacks says so in one line. SQL backends get all of them from
+``ncm_sql.SQLBackend``.
+
+A complete backend, keeping its "database" in one JSON file; ``tests/core/test_minimal_backend.py``
+runs this very text through the contract suite::
+
+    import fcntl
+    import json
+    from contextlib import asynccontextmanager
+    from pathlib import Path
 
     from ncm_core import hookimpl
-    from ncm_sql import SQLBackend
+    from ncm_core.backend import Backend
+    from ncm_core.errors import DatabaseUnavailable, MigrationFailed
+    from ncm_core.history import HistoryRecord
+    from ncm_core.locking import wait_for
+    from ncm_core.step import BaseStepContext
 
-    class DuckBackend(SQLBackend):
-        PLUGIN_NAME = "duckdb"
-        DATABASE_TYPE = "duckdb"
-        URL_SCHEMES = ("duckdb",)
+
+    class JsonContext(BaseStepContext):  # ctx.data (the class form's session) is the document
+
+        def __init__(self, migration, config, data):
+            super().__init__(migration, config, session=data)
+            self.data = data
+
+
+    class JsonFileBackend(Backend):
+        PLUGIN_NAME = DATABASE_TYPE = "jsonfile"
+        URL_SCHEMES = ("jsonfile",)
+
+        async def connect(self):
+            self.path = Path(self.config.database_url.split("://", 1)[1])
+            if not self.path.parent.is_dir():
+                raise DatabaseUnavailable(f"cannot connect to {self.path}: no such directory")
+            if not self.path.exists():
+                self.save({"data": {}, "history": {}})
+
+        async def close(self):
+            pass
+
+        def load(self):
+            return json.loads(self.path.read_text())
+
+        def save(self, document):
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(document))
+            tmp.replace(self.path)  # atomic: a step and its history change land together
+
+        async def read_history(self):
+            return [HistoryRecord.from_dict(r) for r in self.load()["history"].values()]
+
+        async def write_history(self, record):
+            document = self.load()
+            document["history"][record.version] = record.as_dict()
+            self.save(document)
+
+        async def delete_history(self, version):
+            document = self.load()
+            document["history"].pop(version, None)
+            self.save(document)
+
+        @asynccontextmanager
+        async def lock(self):
+            with open(f"{self.path}.lock", "w") as file:
+                async def take():
+                    try:
+                        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        return True
+                    except BlockingIOError:
+                        return False
+
+                await wait_for(take, self.config.lock_timeout, str(self.path))
+                yield
+
+        async def step(self, migration, direction, document):
+            ctx = JsonContext(migration, self.config, document["data"])
+            try:
+                await migration.run(direction, ctx)
+                valid = direction == "down" or await migration.check(ctx)
+            except Exception as exc:
+                raise MigrationFailed(migration.version, f"{type(exc).__name__}: {exc}") from exc
+            if not valid:
+                raise MigrationFailed(migration.version, "its validate() returned False")
+
+        async def apply(self, migration, direction, record):
+            document = self.load()
+            await self.step(migration, direction, document)
+            if direction == "up":
+                document["history"][record.version] = record.as_dict()
+            else:
+                del document["history"][record.version]
+            self.save(document)
+
+        async def dry_run(self, migration, direction):
+            document = self.load()
+            before = dict(document["data"])
+            await self.step(migration, direction, document)
+            added = [f"set {key}" for key in document["data"] if key not in before]
+            return added + [f"remove {key}" for key in before if key not in document["data"]]
+
 
     @hookimpl
     def ncm_register_backends(scheme):
-        return [DuckBackend]
+        return [JsonFileBackend]
 """
 
 from __future__ import annotations
@@ -21,17 +116,17 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
-
-from ncm_core.errors import UsageError
+from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from ncm_core.config import MigrationConfig
-    from ncm_core.history import AuditEntry, HistoryRecord
+    from ncm_core.history import HistoryRecord
     from ncm_core.migration import Migration
 
 
 class Backend(ABC):
+    """What every backend must do. The optional capabilities live in ncm_core.capabilities."""
+
     PLUGIN_NAME: ClassVar[str]
     DATABASE_TYPE: ClassVar[str]
     URL_SCHEMES: ClassVar[tuple[str, ...]]
@@ -53,49 +148,14 @@ class Backend(ABC):
     async def close(self) -> None:
         """Release every connection; safe to call twice."""
 
-    @abstractmethod
     async def server_info(self) -> dict[str, str]:
         """What ``ncm check`` reports: at least ``server_version`` and ``database``."""
+        return {"backend": self.PLUGIN_NAME, "server_version": "", "database": self.config.safe_url}
 
+    # -- the history -----------------------------------------------------------------
     @abstractmethod
     async def read_history(self) -> list[HistoryRecord]:
         """Every history record; an empty list when the history table does not exist yet."""
-
-    @abstractmethod
-    async def read_audit(self) -> list[AuditEntry]:
-        """Every audit entry, oldest first; empty when there is none."""
-
-    @abstractmethod
-    def lock(self) -> AbstractAsyncContextManager[None]:
-        """Hold the migration lock for a whole run, waiting at most ``config.lock_timeout``.
-
-        Raise LockTimeout (naming the holder where the database can tell) past the timeout.
-        """
-
-    async def lock_holder(self) -> str | None:
-        """Who holds the migration lock now (for ``ncm status``), or None if it is free or unknown."""
-        return None
-
-    def run_scope(self) -> AbstractAsyncContextManager[None]:
-        """Wrap a whole run, under the lock; SQL backends open one transaction here."""
-        return _nothing()
-
-    @abstractmethod
-    async def apply(self, migration: Migration, direction: str, record: HistoryRecord) -> None:
-        """Run one step and write ``record`` (up) or delete it (down), atomically where possible.
-
-        Run ``migration.check(ctx)`` after an up step; False fails the step. On failure,
-        undo what the database allows and raise MigrationFailed (with the statement that
-        failed where known); the runner then calls ``record_failure``.
-        """
-
-    def is_atomic(self, migration: Migration) -> bool:
-        """Whether a failure of this migration leaves no partial change behind."""
-        return True
-
-    @abstractmethod
-    async def record_failure(self, record: HistoryRecord) -> None:
-        """Write (or replace) a history record with status ``failed``."""
 
     @abstractmethod
     async def write_history(self, record: HistoryRecord) -> None:
@@ -105,51 +165,48 @@ class Backend(ABC):
     async def delete_history(self, version: str) -> None:
         """Remove one history record (repair of a failed record)."""
 
+    async def record_failure(self, record: HistoryRecord) -> None:
+        """Write (or replace) a history record with status ``failed``; by default as any other."""
+        await self.write_history(record)
+
+    # -- the lock --------------------------------------------------------------------
     @abstractmethod
-    async def write_audit(self, entry: AuditEntry) -> None:
-        """Append one audit entry."""
+    def lock(self) -> AbstractAsyncContextManager[None]:
+        """Hold the migration lock for a whole run, waiting at most ``config.lock_timeout``.
+
+        Raise LockTimeout (naming the holder where the database can tell) past the timeout;
+        ``ncm_core.locking.wait_for`` does the waiting for a lock that can be tried.
+        """
+
+    # -- running ---------------------------------------------------------------------
+    @abstractmethod
+    async def apply(self, migration: Migration, direction: str, record: HistoryRecord) -> None:
+        """Run one step and write ``record`` (up) or delete it (down), atomically where possible.
+
+        ``migration.run(direction, ctx)`` runs the step, whatever form it was written in, with
+        a :class:`ncm_core.step.StepContext` of this backend's (``migration.forms(direction)``
+        says which forms, for a backend that runs some of them its own way). Run
+        ``migration.check(ctx)`` after an up step; False fails the step. On failure, undo
+        what the database allows and raise MigrationFailed (with the statement that failed
+        where known); the runner then calls ``record_failure``.
+        """
 
     @abstractmethod
     async def dry_run(self, migration: Migration, direction: str) -> list[str]:
         """What the step would send to the database, captured without executing it."""
 
+    def is_atomic(self, migration: Migration) -> bool:
+        """Whether a failure of this migration leaves no partial change behind."""
+        return True
+
+    def run_scope(self) -> AbstractAsyncContextManager[None]:
+        """Wrap a whole run, under the lock; SQL backends open one transaction here."""
+        return _nothing()
+
     def dry_run_scope(self) -> AbstractAsyncContextManager[None]:
         """Wraps the dry runs of one plan; a backend may rehearse the plan in a transaction
         it always rolls back (SQLite does), so later steps see what earlier ones would do."""
         return _nothing()
-
-    async def dump(self, out: BinaryIO) -> dict[str, Any]:
-        """Write a consistent backup of the whole database, history included, to ``out``.
-
-        ``out`` is a write-only stream (it may encrypt and hashes what it gets): write in
-        chunks, never the whole dump at once, and do not close it. Blocking work belongs in
-        a thread (``asyncio.to_thread``). Return details for the manifest, e.g. the format.
-        """
-        raise NotImplementedError(f"the {self.PLUGIN_NAME} backend cannot back up yet")
-
-    async def restore(self, source: BinaryIO) -> None:
-        """Replace the database's contents, history included, with a backup made by ``dump``.
-
-        Called under the migration lock, after the whole archive was verified; ``source``
-        is a read-only stream of the plaintext ``dump`` wrote. Read it in chunks.
-        """
-        raise NotImplementedError(f"the {self.PLUGIN_NAME} backend cannot restore yet")
-
-    # -- models and Alembic (optional: SQL backends implement these) ------------------
-    async def autogenerate(self, metadata_ref: str) -> GeneratedSteps | None:
-        """The operations that bring the live schema to the models ``metadata_ref`` names
-        (``module:attribute``), rendered as Python; None when they already agree."""
-        raise UsageError(f"autogenerate is not supported by the {self.PLUGIN_NAME} backend")
-
-    async def drift(self, metadata_ref: str) -> list[str]:
-        """One line per difference between the live schema and the models; empty when they agree."""
-        raise UsageError(f"drift checks are not supported by the {self.PLUGIN_NAME} backend")
-
-    async def alembic_heads(self) -> list[str]:
-        """The revisions Alembic's ``alembic_version`` table records (one per head).
-
-        Raise UsageError when the database has no such table, or it is empty."""
-        raise UsageError(f"adopting an Alembic database is not supported by the {self.PLUGIN_NAME} backend")
 
 
 @dataclass(frozen=True)

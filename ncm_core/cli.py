@@ -211,7 +211,7 @@ def status(*, json_: Annotated[bool, Parameter(name="--json", negative="")] = Fa
     """Show every migration: applied, pending, failed, changed or missing."""
     async def go(runner: Any) -> int:
         state = await runner.get_status()
-        state["lock_holder"] = await runner.db.lock_holder()
+        state["lock_holder"] = await runner.lock_holder()
         if json_:
             _print_json(state)
             return 0
@@ -312,7 +312,7 @@ def history(
     async def go(runner: Any) -> int:
         if audit:
             rows = [{"at": e.at.isoformat(), "action": e.action, "version": e.version, "outcome": e.outcome,
-                     "actor": e.actor, "details": e.details} for e in await runner.db.read_audit()]
+                     "actor": e.actor, "details": e.details} for e in await runner.audit_log()]
             columns = ["at", "action", "version", "outcome", "actor", "details"]
         else:
             rows = await runner.get_history()

@@ -47,6 +47,11 @@ class HistoryRecord:
         data["applied_at"] = self.applied_at.isoformat()
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HistoryRecord:
+        """The record ``as_dict`` gave, for a backend that stores records as documents."""
+        return cls(**{**data, "applied_at": datetime.fromisoformat(data["applied_at"])})
+
 
 @dataclass
 class AuditEntry:

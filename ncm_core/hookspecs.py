@@ -44,7 +44,9 @@ def ncm_register_backends(scheme: str | None) -> list[type[Backend]]:
 
     Each is a subclass of :class:`ncm_core.backend.Backend` with ``PLUGIN_NAME``,
     ``DATABASE_TYPE`` and ``URL_SCHEMES`` (e.g. ``("postgresql+asyncpg", "postgresql")``).
-    The runner picks the backend whose scheme matches ``database_url``.
+    The runner picks the backend whose scheme matches ``database_url``. A backend implements
+    the required methods of ``Backend`` and, optionally, the capability protocols of
+    :mod:`ncm_core.capabilities` (backups, audit log, models, Alembic adoption, lock holder).
 
     ``scheme`` is the (lower-case) URL scheme a run needs a backend for, or None when ncm
     wants them all (``ncm plugins``). Return nothing for a scheme you do not handle and

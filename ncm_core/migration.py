@@ -8,7 +8,6 @@ import inspect
 import re
 import sys
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -16,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from ncm_core.errors import MigrationFileError
+from ncm_core.step import Step, StepContext, StepForm
 
 VERSION_RE = re.compile(r"^(?P<number>\d{8}_\d{6}|\d+)(?:_(?P<slug>\w+))?$")
 
@@ -57,6 +57,9 @@ class Migration:
     transactional: bool | None = None
     module: ModuleType | None = field(default=None, repr=False)
     instance: AbstractMigration | None = field(default=None, repr=False)
+    steps: dict[str, Step] = field(default_factory=dict, repr=False)
+    """``"up"`` and, when the file can be rolled back, ``"down"``; their forms are read at load time."""
+    validation: Step | None = field(default=None, repr=False)
     alembic: bool = False
     """An Alembic revision file: its version is ``revision``, its dependencies ``down_revision``."""
     aliases: list[str] = field(default_factory=list)
@@ -76,45 +79,28 @@ class Migration:
 
     @property
     def reversible(self) -> bool:
-        if self.instance is not None:
-            return type(self.instance).down is not AbstractMigration.down
-        return callable(getattr(self.module, "downgrade", None))
+        return "down" in self.steps
 
-    def step(self, direction: str) -> Callable[..., Any]:
-        """The callable for ``"up"`` or ``"down"``."""
-        if self.instance is not None:
-            return getattr(self.instance, direction)
-        fn = getattr(self.module, "upgrade" if direction == "up" else "downgrade", None)
-        if not callable(fn) or (direction == "down" and not self.reversible):
+    def step(self, direction: str) -> Step:
+        """The ``"up"`` or ``"down"`` step, in the form it was written in."""
+        if direction not in self.steps:
             raise MigrationFileError(f"{self.path}: has no downgrade(), so it cannot be rolled back")
-        return fn
+        return self.steps[direction]
 
-    def validator(self) -> Callable[..., Any] | None:
-        if self.instance is not None:
-            return self.instance.validate
-        fn = getattr(self.module, "validate", None)
-        return fn if callable(fn) else None
+    def forms(self, direction: str) -> set[StepForm]:
+        """How the step and, going up, its validate() are written: what a backend runs them by."""
+        checks = [self.validation] if direction == "up" and self.validation is not None else []
+        return {s.form for s in (self.step(direction), *checks)}
 
-    async def run(self, direction: str, ctx: Any) -> None:
+    async def run(self, direction: str, ctx: StepContext) -> None:
         """Run the up or down step with a backend's step context."""
-        await invoke(self.step(direction), ctx, class_form=self.instance is not None)
+        await self.step(direction).call(ctx)
 
-    async def check(self, ctx: Any) -> bool:
+    async def check(self, ctx: StepContext) -> bool:
         """The migration's own validate(): False (not None) means the step failed."""
-        fn = self.validator()
-        if fn is None:
+        if self.validation is None:
             return True
-        return await invoke(fn, ctx, class_form=self.instance is not None) is not False
-
-
-async def invoke(fn: Callable[..., Any], ctx: Any, class_form: bool) -> Any:
-    """Call a migration function in whichever of the spec's forms it was written."""
-    if class_form:
-        return await fn(ctx.session)
-    wants_ctx = bool(inspect.signature(fn).parameters)
-    if inspect.iscoroutinefunction(fn):
-        return await (fn(ctx) if wants_ctx else fn())
-    return await ctx.run_sync(fn, wants_ctx)
+        return await self.validation.call(ctx) is not False
 
 
 def checksum(path: Path) -> str:
@@ -164,6 +150,7 @@ def load_migration(path: Path) -> Migration:
         migration.instance = classes[0]()
     elif not callable(getattr(module, "upgrade", None)):
         raise MigrationFileError(f"{path}: defines neither upgrade() nor an AbstractMigration class")
+    _read_steps(migration, module)
     _read_metadata(migration, module, classes[0] if classes else None)
     return migration
 
@@ -185,6 +172,23 @@ def _import(path: Path, migration: Migration) -> ModuleType:
         raise MigrationFileError(f"{where}: cannot be loaded: {type(exc).__name__}: {exc}") from None
     sys.modules.pop(name, None)
     return module
+
+
+def _read_steps(migration: Migration, module: ModuleType) -> None:
+    instance = migration.instance
+    if instance is not None:
+        migration.steps["up"] = Step.of(instance.up, class_form=True)
+        if type(instance).down is not AbstractMigration.down:
+            migration.steps["down"] = Step.of(instance.down, class_form=True)
+        if type(instance).validate is not AbstractMigration.validate:
+            migration.validation = Step.of(instance.validate, class_form=True)
+        return
+    for direction, name in (("up", "upgrade"), ("down", "downgrade")):
+        fn = getattr(module, name, None)
+        if callable(fn):
+            migration.steps[direction] = Step.of(fn)
+    validate = getattr(module, "validate", None)
+    migration.validation = Step.of(validate) if callable(validate) else None
 
 
 def _read_alembic_revision(migration: Migration, module: ModuleType) -> bool:

@@ -17,6 +17,14 @@ from typing import Any
 from ncm_core import backup, plugins
 from ncm_core import autogenerate as filling
 from ncm_core.backend import Backend, GeneratedSteps
+from ncm_core.capabilities import (
+    SupportsAlembicAdoption,
+    SupportsAudit,
+    SupportsBackup,
+    SupportsLockHolder,
+    SupportsModels,
+    require,
+)
 from ncm_core.config import MigrationConfig, load_config
 from ncm_core.errors import BackupError, MigrationFailed, PluginError, UsageError, ValidationFailed
 from ncm_core.graph import MigrationGraph
@@ -109,6 +117,7 @@ class MigrationRunner:
             if not plan:
                 return []
             if self.config.backup_before_migration:
+                require(self.db, SupportsBackup, "back up (backup_before_migration)")
                 self.last_backup = await self._backup(None)
             self._hook("ncm_before_run", plan=plan, direction="up")
             results: list[dict[str, Any]] = []
@@ -227,6 +236,7 @@ class MigrationRunner:
         file, with its manifest next to it. Taken under the migration lock, so a backup
         never catches a run half-way.
         """
+        require(self.db, SupportsBackup, "back up")
         async with self.db.lock():
             return await self._backup(path)
 
@@ -251,6 +261,7 @@ class MigrationRunner:
         every chunk's authentication): a damaged file or a wrong key is a BackupError and
         the database is left as it was. ``path`` is resolved as in :meth:`backup_database`.
         """
+        require(self.db, SupportsBackup, "restore backups")
         verified = await backup.verify_backup(self.db, self.config, path)
         async with self.db.lock():
             await backup.restore_verified(self.db, self.config, verified)
@@ -285,6 +296,13 @@ class MigrationRunner:
         return {"database": self.config.safe_url, "backend": self.db.PLUGIN_NAME,
                 "current": applied[-1] if applied else None,
                 "pending": sum(r["state"] == "pending" for r in rows), "migrations": rows}
+
+    async def lock_holder(self) -> str | None:
+        """Who holds the migration lock, where the backend can tell; None when free or unknown."""
+        return await self.db.lock_holder() if isinstance(self.db, SupportsLockHolder) else None
+
+    async def audit_log(self) -> list[AuditEntry]:
+        return await require(self.db, SupportsAudit, "keep an audit log").read_audit()
 
     async def get_history(self) -> list[dict[str, Any]]:
         records = sorted((await self.history()).values(), key=lambda r: (r.applied_at, r.version))
@@ -372,7 +390,7 @@ class MigrationRunner:
         if pending:
             raise UsageError(f"the database is not up to date ({len(pending)} pending, first {pending[0].version}): "
                              "run `ncm run` first, or the new migration would repeat them")
-        steps = await self.db.autogenerate(ref)  # first, so a backend without autogenerate says so
+        steps = await require(self.db, SupportsModels, "autogenerate migrations from models").autogenerate(ref)
         if not filling.uses_alembic_op(template):
             raise UsageError("--autogenerate writes Alembic operations, and this type's template does not use "
                              "them; use --type schema")
@@ -385,7 +403,8 @@ class MigrationRunner:
     async def drift(self, metadata: str | None = None) -> list[str]:
         """Differences between the live schema and the models (``metadata``, else
         ``target_metadata``), one line each; empty when they agree."""
-        return await self.db.drift(filling.metadata_reference(self.config, metadata))
+        models = require(self.db, SupportsModels, "compare the schema with models (drift)")
+        return await models.drift(filling.metadata_reference(self.config, metadata))
 
     async def baseline(self, version: str | None = None, from_alembic: bool = False) -> list[dict[str, Any]]:
         """Record migrations as applied (status ``baseline``) without running anything.
@@ -400,7 +419,8 @@ class MigrationRunner:
         async with self.db.lock():
             history = await self.history()
             if from_alembic:
-                heads = [self._alembic_revision(graph, h) for h in await self.db.alembic_heads()]
+                adopting = require(self.db, SupportsAlembicAdoption, "adopt an Alembic database")
+                heads = [self._alembic_revision(graph, h) for h in await adopting.alembic_heads()]
                 chosen = set().union(*(graph.ancestors(h.version) | {h.version} for h in heads))
                 source = "alembic_version at " + ", ".join(h.version for h in heads)
             else:
@@ -430,4 +450,5 @@ class MigrationRunner:
 
     async def _audit(self, action: str, version: str | None, outcome: str, details: str | None) -> None:
         if self.config.audit_enabled:
-            await self.db.write_audit(AuditEntry(action, version, outcome, details))
+            await require(self.db, SupportsAudit, "keep an audit log (audit_enabled)").write_audit(
+                AuditEntry(action, version, outcome, details))

@@ -1,6 +1,8 @@
 """The backend contract: the behaviour every backend must show against its real database.
 
-A backend's test module subclasses a family's contract and provides two fixtures:
+A backend's test module subclasses a family's contract (``BackendContract`` for the whole
+of it; ``CoreContract`` plus ``AuditContract`` or ``BackupContract`` for a backend with
+only some of the optional capabilities) and provides two fixtures:
 ``database_url`` (an empty database, fresh for each test) and ``unreachable_url``::
 
     class TestSQLiteContract(SQLContract):
@@ -23,7 +25,9 @@ from ncm_core.errors import DatabaseUnavailable, LockTimeout, ValidationFailed
 from ncm_core.history import APPLIED, FAILED
 
 
-class BackendContract:
+class CoreContract:
+    """What every backend must show: only the required part of the Backend interface is used."""
+
     # -- what a family provides ------------------------------------------------------
     def create_source(self, name: str) -> str:
         """A migration file whose up step creates object ``name`` and down step drops it."""
@@ -189,6 +193,17 @@ class BackendContract:
                     await waiter.run_migrations()
             assert [r["version"] for r in await waiter.run_migrations()] == ["001_first"]
 
+    async def test_unreachable_database_is_one_line_without_password(self, unreachable_url, runner_factory):
+        with pytest.raises(DatabaseUnavailable) as info:
+            async with runner_factory(unreachable_url, connect_timeout=5):
+                pass
+        message = str(info.value)
+        assert "\n" not in message and "s3cr3t-pw" not in message
+
+
+class AuditContract(CoreContract):
+    """For a backend with ncm_core.capabilities.SupportsAudit."""
+
     async def test_audit_log_records_each_action(self, database_url, write_migration, runner_factory):
         write_migration("001_first", self.create_source("ncm_c_first"))
         async with runner_factory(database_url, audit_enabled=True) as runner:
@@ -197,14 +212,10 @@ class BackendContract:
             actions = [(e.action, e.version, e.outcome) for e in await runner.db.read_audit()]
         assert actions == [("migrate", "001_first", "ok"), ("run", None, "ok"), ("rollback", "001_first", "ok")]
 
-    async def test_unreachable_database_is_one_line_without_password(self, unreachable_url, runner_factory):
-        with pytest.raises(DatabaseUnavailable) as info:
-            async with runner_factory(unreachable_url, connect_timeout=5):
-                pass
-        message = str(info.value)
-        assert "\n" not in message and "s3cr3t-pw" not in message
 
-    # -- backup and restore ----------------------------------------------------------
+class BackupContract(CoreContract):
+    """For a backend with ncm_core.capabilities.SupportsBackup."""
+
     async def test_restore_brings_back_objects_and_history_of_the_backup(
         self, database_url, write_migration, runner_factory, tmp_path
     ):
@@ -225,3 +236,7 @@ class BackendContract:
             states = [(m["version"], m["state"]) for m in (await runner.get_status())["migrations"]]
             assert states == [("001_first", APPLIED), ("002_second", "pending")]
             assert [r["version"] for r in await runner.run_migrations()] == ["002_second"]
+
+
+class BackendContract(AuditContract, BackupContract):
+    """The whole contract, for a backend with every capability the runner checks for."""

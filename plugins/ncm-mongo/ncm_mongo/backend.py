@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -30,6 +29,7 @@ from pymongo.errors import CollectionInvalid, PyMongoError
 from ncm_core.backend import Backend
 from ncm_core.errors import ConfigError, DatabaseUnavailable, LockTimeout, MigrationFailed, MigrationFileError
 from ncm_core.history import AuditEntry, HistoryRecord
+from ncm_core.locking import wait_for
 from ncm_mongo import SCHEMES, documents
 from ncm_mongo.context import MongoStepContext, require_async
 from ncm_mongo.dump import dump_database
@@ -155,13 +155,7 @@ class MongoBackend(Backend):
     @asynccontextmanager
     async def lock(self) -> AsyncIterator[None]:
         lease = self._new_lease()
-        deadline = time.monotonic() + self.config.lock_timeout
-        while not await lease.acquire():
-            if time.monotonic() >= deadline:
-                holder = await lease.holder() or "another runner"
-                raise LockTimeout(f"{self.database_name}: the migration lock is held by {holder}; "
-                                  f"gave up after {self.config.lock_timeout:g} s")
-            await asyncio.sleep(random.uniform(0.05, 0.15))
+        await wait_for(lease.acquire, self.config.lock_timeout, self.database_name, lease.holder)
         keeper = asyncio.create_task(lease.keep())
         self._lease = lease
         try:

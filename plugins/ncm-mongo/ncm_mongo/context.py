@@ -7,7 +7,6 @@ operation without it runs (and commits) on its own, outside the transaction.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -31,10 +30,10 @@ def not_async(migration: Migration, fn: Callable[..., Any]) -> MigrationFileErro
 def require_async(migration: Migration, direction: str) -> None:
     """Refuse a plain ``def upgrade()`` before anything runs: PyMongo's async API can only be
     awaited, so a synchronous step would build operations and silently never send them."""
-    steps = [migration.step(direction)] + ([migration.validator()] if direction == "up" else [])
-    for fn in steps:
-        if fn is not None and not inspect.iscoroutinefunction(fn):
-            raise not_async(migration, fn)
+    steps = [migration.step(direction)] + ([migration.validation] if direction == "up" else [])
+    for step in steps:
+        if step is not None and step.form.synchronous:
+            raise not_async(migration, step.fn)
 
 
 def after(filter: Mapping[str, Any] | None, last: Any) -> dict[str, Any]:

@@ -9,11 +9,9 @@ connection; the lock lives on its own connection so that it survives them. Backu
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import socket
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, BinaryIO
@@ -21,14 +19,12 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 from sqlalchemy.util.concurrency import await_
 
-from ncm_core.errors import LockTimeout
+from ncm_core.locking import wait_for
 from ncm_postgres import SCHEMES
 from ncm_postgres import dump as pgdump
 from ncm_postgres.dump import quote_ident
 from ncm_sql import SQLBackend
 from ncm_sql.clitools import dump_to, load_from
-
-LOCK_POLL_SECONDS = 0.05
 
 _HOLDER = sa.text("""
     SELECT a.pid, a.application_name, a.usename, host(a.client_addr) AS client, a.state_change
@@ -108,11 +104,11 @@ class PostgresBackend(SQLBackend):
         key = lock_key(self.sqlalchemy_url().database or "", self.config.database_schema)
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            deadline = time.monotonic() + self.config.lock_timeout
-            while not await conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}):
-                if time.monotonic() >= deadline:
-                    raise LockTimeout(await self._lock_timeout_message(conn, key))
-                await asyncio.sleep(LOCK_POLL_SECONDS)
+
+            async def take() -> bool:
+                return bool(await conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
+
+            await wait_for(take, self.config.lock_timeout, self._where(), lambda: self._holder(conn, key))
             me = f"ncm pid {os.getpid()} on {socket.gethostname()}"[:63]
             await conn.execute(sa.text("SELECT set_config('application_name', :me, false)"), {"me": me})
             try:
@@ -120,20 +116,17 @@ class PostgresBackend(SQLBackend):
             finally:
                 await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
 
-    async def _lock_timeout_message(self, conn: Any, key: int) -> str:
-        params = {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF}
-        row = (await conn.execute(_HOLDER, params)).first()
+    def _where(self) -> str:
+        schema = self.config.database_schema
+        return f"{self.sqlalchemy_url().database}" + (f" (schema {schema})" if schema else "")
+
+    async def _holder(self, conn: Any, key: int) -> str | None:
+        row = (await conn.execute(_HOLDER, {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF})).first()
         if row is None:
-            holder = "another session"
-        else:
-            since = row.state_change.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if row.state_change else "?"
-            holder = (f"{row.application_name or 'a session'} (server pid {row.pid}, user {row.usename}, "
-                      f"client {row.client or 'local socket'}, since {since})")
-        where = self.sqlalchemy_url().database
-        if self.config.database_schema:
-            where = f"{where} (schema {self.config.database_schema})"
-        return (f"{where}: the migration lock is held by {holder}; "
-                f"gave up after {self.config.lock_timeout:g} s")
+            return None
+        since = row.state_change.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if row.state_change else "?"
+        return (f"{row.application_name or 'a session'} (server pid {row.pid}, user {row.usename}, "
+                f"client {row.client or 'local socket'}, since {since})")
 
     # -- backup and restore ----------------------------------------------------------
     async def _client(self) -> pgdump.Client:

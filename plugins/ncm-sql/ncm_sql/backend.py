@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import inspect
 import io
-import time
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
@@ -20,8 +18,8 @@ from alembic.runtime.migration import MigrationContext
 from ncm_core.backend import Backend
 from ncm_core.errors import ConfigError, DatabaseUnavailable, MigrationFailed
 from ncm_core.history import AuditEntry, HistoryRecord
-from ncm_sql import deferred, tables
-from ncm_sql.context import RecordingContext, SQLStepContext
+from ncm_sql import deferred, strategies, tables
+from ncm_sql.context import RecordingContext
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -31,19 +29,6 @@ if TYPE_CHECKING:
 
 
 Statements = list[tuple[sa.Executable, dict[str, Any]]]
-
-
-def _plain_functions(migration: Migration, direction: str) -> tuple[Callable[[], Any], Callable[[], Any] | None] | None:
-    """The step (and, going up, its validate()) when both are plain ``def`` functions without
-    parameters, the Alembic form; None for the async and class forms."""
-    if migration.instance is not None:
-        return None
-    step = migration.step(direction)
-    check = migration.validator() if direction == "up" else None
-    for fn in (step, check):
-        if fn is not None and (inspect.iscoroutinefunction(fn) or inspect.signature(fn).parameters):
-            return None
-    return step, check
 
 
 @functools.cache
@@ -154,7 +139,7 @@ class SQLBackend(Backend):
             rows = await conn.execute(sa.select(self.audit_table).order_by(self.audit_table.c.id))
             return [tables.entry_of(r) for r in rows]
 
-    async def _write(self, statements: Statements) -> None:
+    async def write(self, statements: Statements) -> None:
         """Run history writes in the run's transaction if one is open, else in their own."""
         if self._conn is not None:
             for stmt, params in statements:
@@ -172,19 +157,19 @@ class SQLBackend(Backend):
         return [(sa.delete(h).where(h.c.version == sa.bindparam("v")), {"v": version})]
 
     def _replace(self, record: HistoryRecord) -> Statements:
-        return [*self._delete(record.version), *self._history_change("up", record)]
+        return [*self._delete(record.version), *self.history_change("up", record)]
 
     async def record_failure(self, record: HistoryRecord) -> None:
-        await self._write(self._replace(record))
+        await self.write(self._replace(record))
 
     async def write_history(self, record: HistoryRecord) -> None:
-        await self._write(self._replace(record))
+        await self.write(self._replace(record))
 
     async def delete_history(self, version: str) -> None:
-        await self._write(self._delete(version))
+        await self.write(self._delete(version))
 
     async def write_audit(self, entry: AuditEntry) -> None:
-        await self._write([(sa.insert(self.audit_table), tables.audit_row(entry))])
+        await self.write([(sa.insert(self.audit_table), tables.audit_row(entry))])
 
     # -- running ---------------------------------------------------------------------
     @asynccontextmanager
@@ -205,84 +190,15 @@ class SQLBackend(Backend):
         return self.transactional_ddl and bool(migration.transactional)
 
     async def apply(self, migration: Migration, direction: str, record: HistoryRecord) -> None:
-        conn = self._conn
-        assert conn is not None, "apply() runs inside run_scope()"
-        started = time.perf_counter()
-        if not migration.transactional:
-            await self._apply_outside_transaction(conn, migration, direction)
-            record.execution_ms = int((time.perf_counter() - started) * 1000)
-            await self._write(self._history_change(direction, record))
-            if conn.in_transaction():
-                await conn.commit()
-            return
+        """The step through the strategy its file and this dialect call for (ncm_sql.strategies)."""
+        assert self._conn is not None, "apply() runs inside run_scope()"
+        run = strategies.StepRun(self, self._conn, migration, direction, record)
         try:
-            plain = _plain_functions(migration, direction)
-            if plain is not None:
-                await conn.run_sync(self._apply_plain, migration, direction, plain, record, started)
-                return
-            async with conn.begin_nested() if self.transactional_ddl else conn.begin():
-                await self._run_step(conn, migration, direction)
-                record.execution_ms = int((time.perf_counter() - started) * 1000)
-                for stmt, params in self._history_change(direction, record):
-                    await conn.execute(stmt, params)
+            await strategies.choose(self, migration, direction)(run)
         except MigrationFailed:
             raise
         except Exception as exc:
             raise self._failure(migration, exc) from exc
-
-    def _apply_plain(self, sync_conn: sa.Connection, migration: Migration, direction: str,
-                     plain: tuple[Callable[[], Any], Callable[[], Any] | None], record: HistoryRecord,
-                     started: float) -> None:
-        """The same step as apply()'s, for plain ``def upgrade()`` code: done in one switch into
-        SQLAlchemy's greenlet instead of five, with its DDL deferred where the dialect can."""
-        if self.defers_ddl and self._apply_deferred(sync_conn, migration, direction, plain, record, started):
-            return
-        step, check = plain
-        with sync_conn.begin_nested() if self.transactional_ddl else sync_conn.begin():
-            with self.operations(sync_conn):
-                step()
-                if check is not None and check() is False:
-                    raise MigrationFailed(migration.version, "its validate() returned False")
-            record.execution_ms = int((time.perf_counter() - started) * 1000)
-            for stmt, params in self._history_change(direction, record):
-                sync_conn.execute(stmt, params)
-
-    def _apply_deferred(self, sync_conn: sa.Connection, migration: Migration, direction: str,
-                        plain: tuple[Callable[[], Any], Callable[[], Any] | None], record: HistoryRecord,
-                        started: float) -> bool:
-        """The step with its DDL, savepoint and history row sent as one batch (ncm_sql.deferred).
-        False when queued SQL failed: the savepoint is rolled back, for apply() to run it again
-        one statement at a time, so the migration meets the error where it expects it."""
-        step, check = plain
-        if not sync_conn.in_transaction():
-            sync_conn.begin()  # the run's transaction, which SQLAlchemy commits at the end
-        batch = deferred.Batch(functools.partial(self.send_batch, sync_conn))
-        with self.operations(sync_conn) as op:
-            impl = op.migration_context.impl
-            impl.batch = batch
-            try:
-                step()
-                if check is not None and check() is False:
-                    raise MigrationFailed(migration.version, "its validate() returned False")
-                if batch.error is None:
-                    record.execution_ms = int((time.perf_counter() - started) * 1000)
-                    batch.pending.append(self._history_literal(direction, record, sync_conn.dialect))
-                    batch.pending.append(f"RELEASE SAVEPOINT {deferred.SAVEPOINT}")
-                    batch.flush()
-                    return True
-            except Exception:
-                if batch.error is None:
-                    self._undo_batch(sync_conn, batch)
-                    raise
-            finally:
-                impl.batch = None
-        self._undo_batch(sync_conn, batch)
-        return False
-
-    def _undo_batch(self, sync_conn: sa.Connection, batch: deferred.Batch) -> None:
-        if batch.sent:
-            self.send_batch(sync_conn, [f"ROLLBACK TO SAVEPOINT {deferred.SAVEPOINT}",
-                                        f"RELEASE SAVEPOINT {deferred.SAVEPOINT}"])
 
     def send_batch(self, sync_conn: sa.Connection, statements: list[str]) -> None:
         """Run queued statements in order. Dialects that can send several statements at once
@@ -290,32 +206,13 @@ class SQLBackend(Backend):
         for statement in statements:
             sync_conn.exec_driver_sql(statement)
 
-    async def _apply_outside_transaction(self, conn: AsyncConnection, migration: Migration, direction: str) -> None:
-        """For statements a transaction refuses (CREATE INDEX CONCURRENTLY, VACUUM)."""
-        if conn.in_transaction():
-            await conn.commit()
-        async with self.engine.connect() as raw:
-            auto = await raw.execution_options(isolation_level="AUTOCOMMIT")
-            try:
-                await self._run_step(auto, migration, direction)
-            except MigrationFailed:
-                raise
-            except Exception as exc:
-                raise self._failure(migration, exc) from exc
-
-    async def _run_step(self, conn: AsyncConnection, migration: Migration, direction: str) -> None:
-        ctx = SQLStepContext(self, conn, migration)
-        await migration.run(direction, ctx)
-        if direction == "up" and not await migration.check(ctx):
-            raise MigrationFailed(migration.version, "its validate() returned False")
-
-    def _history_change(self, direction: str, record: HistoryRecord) -> Statements:
+    def history_change(self, direction: str, record: HistoryRecord) -> Statements:
         """Statements with parameters, so SQLAlchemy compiles each of them once per run."""
         if direction == "up":  # only pending migrations go up: there is no row to replace
             return [(sa.insert(self.history_table), tables.history_row(record))]
         return self._delete(record.version)
 
-    def _history_literal(self, direction: str, record: HistoryRecord, dialect: sa.Dialect) -> str:
+    def history_literal(self, direction: str, record: HistoryRecord, dialect: sa.Dialect) -> str:
         h = self.history_table
         if direction == "up":
             if self._literal_insert is None:
@@ -393,7 +290,7 @@ class SQLBackend(Backend):
         sa.event.listen(conn.sync_connection, "before_cursor_execute", capture)
         try:
             async with conn.begin_nested():
-                await self._run_step(conn, migration, direction)
+                await strategies.run_with_context(self, conn, migration, direction)
         except Exception as exc:
             statements.append(f"-- dry run stopped here: {describe(exc)}")
         finally:

@@ -23,7 +23,8 @@ from typing import Any, BinaryIO
 from sqlalchemy import event
 from sqlalchemy.util.concurrency import await_
 
-from ncm_core.errors import BackupError, DatabaseUnavailable, LockTimeout
+from ncm_core.errors import BackupError, DatabaseUnavailable
+from ncm_core.locking import wait_for
 from ncm_sql import SQLBackend
 from ncm_sqlite import SCHEMES
 
@@ -88,19 +89,17 @@ class SQLiteBackend(SQLBackend):
         lock_path = self.path.with_name(self.path.name + ".ncm-lock")
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            deadline = time.monotonic() + self.config.lock_timeout
-            while True:
+            async def take() -> bool:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
+                    return True
                 except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        holder = lock_path.read_text(errors="replace").strip() or "another process"
-                        raise LockTimeout(
-                            f"{self.path}: the migration lock is held by {holder}; "
-                            f"gave up after {self.config.lock_timeout:g} s"
-                        ) from None
-                    await asyncio.sleep(0.05)
+                    return False
+
+            async def holder() -> str:
+                return lock_path.read_text(errors="replace").strip()
+
+            await wait_for(take, self.config.lock_timeout, str(self.path), holder)
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}".encode(), 0)
             try:

@@ -1,0 +1,81 @@
+"""What only some backends can do, each a protocol the runner checks for before using it.
+
+A backend offers a capability by having its methods (no registration, no base class):
+``isinstance(backend, SupportsBackup)``. Asked of a backend without it, ncm says so in one
+line (:func:`require`) instead of failing inside the backend.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar, runtime_checkable
+
+from ncm_core.errors import UsageError
+
+if TYPE_CHECKING:
+    from ncm_core.backend import Backend, GeneratedSteps
+    from ncm_core.history import AuditEntry
+
+
+@runtime_checkable
+class SupportsBackup(Protocol):
+    async def dump(self, out: BinaryIO) -> dict[str, Any]:
+        """Write a consistent backup of the whole database, history included, to ``out``.
+
+        ``out`` is a write-only stream (it may encrypt and hashes what it gets): write in
+        chunks, never the whole dump at once, and do not close it. Blocking work belongs in
+        a thread (``asyncio.to_thread``). Return details for the manifest, e.g. the format.
+        """
+
+    async def restore(self, source: BinaryIO) -> None:
+        """Replace the database's contents, history included, with a backup made by ``dump``.
+
+        Called under the migration lock, after the whole archive was verified; ``source``
+        is a read-only stream of the plaintext ``dump`` wrote. Read it in chunks.
+        """
+
+
+@runtime_checkable
+class SupportsAudit(Protocol):
+    """An audit log beside the history (``audit_enabled``)."""
+
+    async def read_audit(self) -> list[AuditEntry]:
+        """Every audit entry, oldest first; empty when there is none."""
+
+    async def write_audit(self, entry: AuditEntry) -> None:
+        """Append one audit entry."""
+
+
+@runtime_checkable
+class SupportsModels(Protocol):
+    """Comparing the live schema with models: ``ncm create --autogenerate``, drift checks."""
+
+    async def autogenerate(self, metadata_ref: str) -> GeneratedSteps | None:
+        """The operations that bring the live schema to the models ``metadata_ref`` names
+        (``module:attribute``), rendered as Python; None when they already agree."""
+
+    async def drift(self, metadata_ref: str) -> list[str]:
+        """One line per difference between the live schema and the models; empty when they agree."""
+
+
+@runtime_checkable
+class SupportsAlembicAdoption(Protocol):
+    async def alembic_heads(self) -> list[str]:
+        """The revisions Alembic's ``alembic_version`` table records (one per head).
+
+        Raise UsageError when the database has no such table, or it is empty."""
+
+
+@runtime_checkable
+class SupportsLockHolder(Protocol):
+    async def lock_holder(self) -> str | None:
+        """Who holds the migration lock now (for ``ncm status``), or None if it is free."""
+
+
+Capability = TypeVar("Capability")
+
+
+def require(backend: Backend, capability: type[Capability], doing: str) -> Capability:
+    """``backend`` as ``capability``, or one line saying it cannot do ``doing``."""
+    if not isinstance(backend, capability):  # type: ignore[misc]
+        raise UsageError(f"the {backend.PLUGIN_NAME} backend cannot {doing}")
+    return backend

@@ -1,0 +1,154 @@
+"""How a SQL backend runs one step: four strategies, each for one kind of step.
+
+:func:`choose` picks one from what the file is (the step's form, read when it was loaded, and
+``transactional``) and what the dialect can do; ``SQLBackend.apply`` then only calls it:
+
+- :func:`batched_ddl`: synchronous code (Alembic's ``def upgrade()``) where DDL is
+  transactional: the step's DDL, its savepoint and its history row reach the database as one
+  batch (:mod:`ncm_sql.deferred`); when queued SQL fails, the step is run again
+  statement by statement, so it meets the error where it expects it.
+- :func:`statement_by_statement`: synchronous code, ``op`` executing each statement when it
+  is called, in one switch into SQLAlchemy's greenlet.
+- :func:`with_context`: ``async def upgrade(ctx)`` and the class form, awaited with a
+  :class:`~ncm_sql.context.SQLStepContext`.
+- :func:`outside_transaction`: ``transactional = False`` (``CREATE INDEX CONCURRENTLY``,
+  ``VACUUM``): the step on an autocommit connection, then its history row.
+
+Each runs the step, its validate() going up, and its history change, in the savepoint (or,
+without transactional DDL, the transaction) that makes them one where the database allows.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from ncm_core.errors import MigrationFailed
+from ncm_sql import deferred
+from ncm_sql.context import SQLStepContext
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from ncm_core.history import HistoryRecord
+    from ncm_core.migration import Migration
+    from ncm_sql.backend import SQLBackend
+
+
+@dataclass
+class StepRun:
+    """One step being applied: what every strategy needs."""
+
+    backend: SQLBackend
+    conn: AsyncConnection
+    migration: Migration
+    direction: str
+    record: HistoryRecord
+    started: float = field(default_factory=time.perf_counter)
+
+    def timed(self) -> HistoryRecord:
+        self.record.execution_ms = int((time.perf_counter() - self.started) * 1000)
+        return self.record
+
+    def run_sync_parts(self, sync_conn: sa.Connection) -> None:
+        """The step and its validate(), synchronous code, with ``op`` bound to ``sync_conn``."""
+        m, ctx = self.migration, SQLStepContext(self.backend, self.conn, self.migration)
+        with self.backend.operations(sync_conn):
+            m.step(self.direction).call_sync(ctx)
+            if self.direction == "up" and m.validation is not None and m.validation.call_sync(ctx) is False:
+                raise MigrationFailed(m.version, "its validate() returned False")
+
+    async def run_async_parts(self, conn: AsyncConnection) -> None:
+        await run_with_context(self.backend, conn, self.migration, self.direction)
+
+
+async def run_with_context(backend: SQLBackend, conn: AsyncConnection, migration: Migration, direction: str) -> None:
+    """The step and its validate() awaited with a context on ``conn``, whatever their form."""
+    ctx = SQLStepContext(backend, conn, migration)
+    await migration.run(direction, ctx)
+    if direction == "up" and not await migration.check(ctx):
+        raise MigrationFailed(migration.version, "its validate() returned False")
+
+
+Strategy = Callable[[StepRun], Awaitable[None]]
+
+
+def choose(backend: SQLBackend, migration: Migration, direction: str) -> Strategy:
+    if not migration.transactional:
+        return outside_transaction
+    if not all(form.synchronous for form in migration.forms(direction)):
+        return with_context
+    return batched_ddl if backend.defers_ddl else statement_by_statement
+
+
+async def statement_by_statement(run: StepRun) -> None:
+    await run.conn.run_sync(_statement_by_statement, run)
+
+
+def _statement_by_statement(sync_conn: sa.Connection, run: StepRun) -> None:
+    with sync_conn.begin_nested() if run.backend.transactional_ddl else sync_conn.begin():
+        run.run_sync_parts(sync_conn)
+        for stmt, params in run.backend.history_change(run.direction, run.timed()):
+            sync_conn.execute(stmt, params)
+
+
+async def batched_ddl(run: StepRun) -> None:
+    if not await run.conn.run_sync(_batched, run):
+        await statement_by_statement(run)
+
+
+def _batched(sync_conn: sa.Connection, run: StepRun) -> bool:
+    """False when queued SQL failed: the savepoint was rolled back, for the step to run again."""
+    if not sync_conn.in_transaction():
+        sync_conn.begin()  # the run's transaction, which SQLAlchemy commits at the end
+    backend = run.backend
+    batch = deferred.Batch(functools.partial(backend.send_batch, sync_conn))
+    with backend.operations(sync_conn) as op:
+        impl = op.migration_context.impl
+        impl.batch = batch
+        try:
+            run.run_sync_parts(sync_conn)
+            if batch.error is None:
+                batch.pending.append(backend.history_literal(run.direction, run.timed(), sync_conn.dialect))
+                batch.pending.append(f"RELEASE SAVEPOINT {deferred.SAVEPOINT}")
+                batch.flush()
+                return True
+        except Exception:
+            if batch.error is None:
+                _undo(sync_conn, backend, batch)
+                raise
+        finally:
+            impl.batch = None
+    _undo(sync_conn, backend, batch)
+    return False
+
+
+def _undo(sync_conn: sa.Connection, backend: SQLBackend, batch: deferred.Batch) -> None:
+    if batch.sent:
+        backend.send_batch(sync_conn, [f"ROLLBACK TO SAVEPOINT {deferred.SAVEPOINT}",
+                                       f"RELEASE SAVEPOINT {deferred.SAVEPOINT}"])
+
+
+async def with_context(run: StepRun) -> None:
+    conn = run.conn
+    async with conn.begin_nested() if run.backend.transactional_ddl else conn.begin():
+        await run.run_async_parts(conn)
+        for stmt, params in run.backend.history_change(run.direction, run.timed()):
+            await conn.execute(stmt, params)
+
+
+async def outside_transaction(run: StepRun) -> None:
+    """The run's transaction is committed first: what came before stays, whatever this does."""
+    conn, backend = run.conn, run.backend
+    if conn.in_transaction():
+        await conn.commit()
+    async with backend.engine.connect() as raw:
+        await run.run_async_parts(await raw.execution_options(isolation_level="AUTOCOMMIT"))
+    await backend.write(backend.history_change(run.direction, run.timed()))
+    if conn.in_transaction():
+        await conn.commit()
