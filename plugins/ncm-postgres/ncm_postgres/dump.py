@@ -2,7 +2,7 @@
 
 A backup is ``pg_dump -Fc`` (compressed, restorable with the stock ``pg_restore``) of the whole
 database, or of ``database_schema`` alone when one is configured. A restore runs, in ONE
-transaction (``psql --single-transaction``): first :data:`_RESET_DATABASE` (or
+transaction (``psql --single-transaction``): first :func:`reset_database_sql` (or
 :func:`reset_schema_sql`), which drops everything the dump will recreate - every non-system
 schema, so that objects created after the backup disappear too - then the SQL
 ``pg_restore`` renders from the archive. Whatever fails, the database is left as it was.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from importlib import resources
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -24,32 +25,10 @@ from ncm_sql.clitools import find_tool, tool_version
 
 FORMAT = "pg_dump custom (-Fc)"
 
-# The public schema is not in a full dump (pg_dump assumes every database has it, as
-# template0 made it), only changes to its comment and grants are. So it is dropped with its
-# contents and made again as template0 has it, and the dump re-applies the changes.
-_RESET_DATABASE = """
-SET client_min_messages = warning;
-DO $ncm$
-DECLARE
-    schema_name name;
-BEGIN
-    FOR schema_name IN
-        SELECT nspname FROM pg_namespace
-        WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
-    LOOP
-        EXECUTE format('DROP SCHEMA %I CASCADE', schema_name);
-    END LOOP;
-    CREATE SCHEMA public;
-    IF current_setting('server_version_num')::int >= 150000 THEN
-        ALTER SCHEMA public OWNER TO pg_database_owner;
-        GRANT USAGE ON SCHEMA public TO PUBLIC;
-    ELSE
-        GRANT ALL ON SCHEMA public TO PUBLIC;
-    END IF;
-    COMMENT ON SCHEMA public IS 'standard public schema';
-END
-$ncm$;
-"""
+def reset_database_sql() -> str:
+    """Drop every non-system schema, then make ``public`` as template0 has it
+    (``reset_database.sql``, beside this module)."""
+    return resources.files("ncm_postgres").joinpath("reset_database.sql").read_text(encoding="utf-8")
 
 
 def reset_schema_sql(schema: str) -> str:
@@ -113,7 +92,7 @@ def dump_command(tools: Client, schema: str | None) -> list[str]:
 
 def restore_commands(tools: Client, schema: str | None) -> list[list[str]]:
     """pg_restore renders the archive as SQL; psql runs the reset and that SQL in one transaction."""
-    reset = reset_schema_sql(schema) if schema else _RESET_DATABASE
+    reset = reset_schema_sql(schema) if schema else reset_database_sql()
     return [
         [tools.pg_restore, "--no-owner", "--file=-"],
         [tools.psql, "--no-psqlrc", "--quiet", "--no-password", "--set=ON_ERROR_STOP=1",
