@@ -18,10 +18,12 @@ class MigrationFailed(NcmError):
 
     exit_code = 1
 
-    def __init__(self, version: str, error: str, statement: str | None = None) -> None:
+    def __init__(self, version: str, error: str, statement: str | None = None, location: bool = False) -> None:
         self.version = version
         self.error = error
         self.statement = statement
+        self.location = location
+        """Whether ``error`` already says where in the migration file it happened."""
         where = f" (statement: {statement})" if statement else ""
         super().__init__(f"migration {version} failed: {error}{where}")
 

@@ -65,6 +65,8 @@ class MigrationGraph:
         """A migration by full version (``001_add_users``), by its number (``001``), and for
         Alembic revisions as Alembic names them: a unique prefix of the revision id, a branch
         label, or ``label@head`` (the newest migration of that branch)."""
+        if not ref.strip():
+            raise UsageError("the version is empty: give one, e.g. 001 or 001_add_users_table")
         label, at_head = ref[:-5], ref.endswith("@head")
         found = (self.by_version.get(ref) or self._numbers.get(ref) or self._aliases.get(ref)
                  or (self._branch_head(label) if at_head else None) or self._revision_prefix(ref))

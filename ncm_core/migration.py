@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
+import logging
 import re
 import sys
 import traceback
@@ -17,6 +18,9 @@ from typing import Any
 from ncm_core.errors import MigrationFileError
 from ncm_core.step import Step, StepContext, StepForm
 
+log = logging.getLogger("ncm")
+_ignored: set[Path] = set()
+"""Files already warned about, so a command that loads the directory twice says it once."""
 VERSION_RE = re.compile(r"^(?P<number>\d{8}_\d{6}|\d+)(?:_(?P<slug>\w+))?$")
 
 
@@ -115,10 +119,25 @@ def natural_key(version: str) -> tuple[Any, ...]:
 
 
 def migration_files(directory: Path) -> list[Path]:
+    """The ``*.py`` files of ``directory`` in version order. A missing directory is bad input,
+    not an empty project: a typo in ``migration_directory`` must not read as "up to date"."""
     if not directory.is_dir():
-        return []
-    return sorted((p for p in directory.glob("*.py") if not p.name.startswith(("_", "."))),
-                  key=lambda p: natural_key(p.stem))
+        what = "is not a directory" if directory.exists() else "does not exist"
+        raise MigrationFileError(f"migration directory {directory} {what} "
+                                 "(set migration_directory, or `ncm create` makes it)")
+    found = []
+    for path in directory.iterdir():
+        if path.name.startswith(("_", ".")):
+            continue
+        if path.suffix != ".py" or path.is_dir():
+            if path not in _ignored:
+                _ignored.add(path)
+                log.warning("%s: ignored: ncm reads migrations from *.py files", path)
+        elif not path.exists():
+            raise MigrationFileError(f"{path}: is a broken symbolic link")
+        else:
+            found.append(path)
+    return sorted(found, key=lambda p: natural_key(p.stem))
 
 
 def load_migrations(directory: Path, known: dict[Path, Migration] | None = None) -> list[Migration]:
@@ -221,9 +240,13 @@ def _read_metadata(migration: Migration, module: ModuleType, cls: type | None) -
     migration.description = (doc or "").strip().splitlines()[0] if doc else migration.version
     kind = attr("type", MigrationType.SCHEMA)
     migration.type = kind.value if isinstance(kind, MigrationType) else str(kind)
-    deps = attr("depends_on", [])
-    for dep in [deps] if isinstance(deps, str) else list(deps or []):
-        migration.add_dependency(str(dep))
+    deps = attr("depends_on")
+    deps = [] if deps is None else [deps] if isinstance(deps, str) else deps
+    if not isinstance(deps, (list, tuple)) or not all(isinstance(d, str) for d in deps):
+        raise MigrationFileError(f"{migration.path}: depends_on must be a version or a list of versions "
+                                 f"(strings), not {attr('depends_on')!r}")
+    for dep in deps:
+        migration.add_dependency(dep)
     transactional = attr("transactional")
     if transactional is not None and not isinstance(transactional, bool):
         raise MigrationFileError(f"{migration.path}: transactional must be True or False")

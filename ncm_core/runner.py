@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import time
+import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,15 @@ def backend_class(config: MigrationConfig) -> type[Backend]:
         f"install the plugin for {config.database_type}, e.g. pip install "
         f"{_PLUGIN_HINTS.get(config.database_type or '', 'ncm-' + str(config.database_type))}"
     )
+
+
+def located(exc: BaseException, path: Path) -> str | None:
+    """``file:line`` of the migration's own code where the step's error was raised, found in
+    the original exception's traceback (the backend raises MigrationFailed from it)."""
+    cause = exc.__cause__ or exc.__context__
+    frames = traceback.extract_tb(cause.__traceback__) if cause is not None else []
+    mine = [f for f in frames if Path(f.filename).resolve() == path.resolve()]
+    return f"{path}:{mine[-1].lineno}" if mine else None
 
 
 class MigrationRunner:
@@ -104,7 +114,7 @@ class MigrationRunner:
     async def run_migrations(self, target_version: str | None = None, dry_run: bool = False) -> list[dict[str, Any]]:
         """Apply pending migrations (up to ``target_version``); one result dict per step."""
         graph = self.load()
-        target = graph.resolve(target_version) if target_version else None
+        target = graph.resolve(target_version) if target_version is not None else None
         if dry_run:
             plan = self._pending(graph, await self.history(), target)
             async with self.db.dry_run_scope():
@@ -160,8 +170,9 @@ class MigrationRunner:
         try:
             await self.db.apply(m, direction, record)
         except MigrationFailed as exc:
-            exc = MigrationFailed(m.version, self.config.mask(exc.error),
-                                  self.config.mask(exc.statement) if exc.statement else None)
+            error = exc.error if exc.location else f"{exc.error} ({located(exc, m.path) or m.path})"
+            exc = MigrationFailed(m.version, self.config.mask(error),
+                                  self.config.mask(exc.statement) if exc.statement else None, location=True)
             elapsed = int((time.perf_counter() - started) * 1000)
             if direction == "up" or not self.db.is_atomic(m):
                 record.status, record.error, record.execution_ms = FAILED, str(exc), elapsed
@@ -366,10 +377,10 @@ class MigrationRunner:
             raise UsageError("--empty goes with --autogenerate: without it, the new file is the template")
         family = (self.backend or backend_class(self.config)).TEMPLATE_FAMILY
         steps = await self._generated_steps(kinds[name]().template(family), metadata, empty) if autogenerate else None
-        graph = self.load()
-        heads = graph.heads() if any(m.alembic for m in graph.order) else []
         directory = Path(self.config.migration_directory)
         directory.mkdir(parents=True, exist_ok=True)
+        graph = self.load()
+        heads = graph.heads() if any(m.alembic for m in graph.order) else []
         moment = datetime.now(timezone.utc)
         while True:
             version = f"{moment:%Y%m%d_%H%M%S}_{slug}"
@@ -446,7 +457,21 @@ class MigrationRunner:
 
     # -- helpers ---------------------------------------------------------------------
     def _hook(self, name: str, **kwargs: Any) -> None:
-        getattr(plugins.plugin_manager().hook, name)(runner=self, **kwargs)
+        """Call a lifecycle hook. A ``before_*`` hook that raises stops the work it precedes; an
+        ``after_*`` or ``on_failure`` hook reports what already happened, so one that raises is
+        a warning naming its plugin and the outcome stands (each implementation is called on
+        its own, so one broken plugin does not silence the others)."""
+        hook = getattr(plugins.plugin_manager().hook, name)
+        if name.startswith("ncm_before_"):
+            hook(runner=self, **kwargs)
+            return
+        arguments = {"runner": self, **kwargs}
+        for impl in reversed(hook.get_hookimpls()):
+            try:
+                impl.function(*(arguments[a] for a in impl.argnames))
+            except Exception as exc:
+                log.warning("plugin %s: %s raised %s: %s; the %s's outcome stands", impl.plugin_name,
+                            name, type(exc).__name__, exc, "migration" if "migration" in kwargs else "run")
 
     async def _audit(self, action: str, version: str | None, outcome: str, details: str | None) -> None:
         if self.config.audit_enabled:

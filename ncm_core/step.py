@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     from ncm_core.migration import Migration
 
 
+FAILURES = (Exception, SystemExit, KeyboardInterrupt)
+"""What a step's failure is: ``sys.exit()`` or a ``KeyboardInterrupt`` raised by migration code
+fails that migration like any error. Cancellation (a real Ctrl-C or SIGTERM reaches asyncio
+as ``CancelledError``) is not a failure of the step; it stops the run."""
+
+
 class StepForm(str, Enum):
     PLAIN = "def upgrade()"
     """Alembic's form: the backend binds ``op`` around the call."""

@@ -18,6 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from ncm_core.backend import Backend
 from ncm_core.errors import ConfigError, DatabaseUnavailable, MigrationFailed
 from ncm_core.history import AuditEntry, HistoryRecord
+from ncm_core.step import FAILURES
 from ncm_sql import deferred, strategies, tables
 from ncm_sql.context import RecordingContext
 
@@ -197,7 +198,7 @@ class SQLBackend(Backend):
             await strategies.choose(self, migration, direction)(run)
         except MigrationFailed:
             raise
-        except Exception as exc:
+        except FAILURES as exc:
             raise self._failure(migration, exc) from exc
 
     def send_batch(self, sync_conn: sa.Connection, statements: list[str]) -> None:
@@ -220,7 +221,7 @@ class SQLBackend(Backend):
             return self._literal_insert.render(tables.history_row(record))
         return deferred.literal(sa.delete(h).where(h.c.version == record.version), dialect)
 
-    def _failure(self, migration: Migration, exc: Exception) -> MigrationFailed:
+    def _failure(self, migration: Migration, exc: BaseException) -> MigrationFailed:
         stmt = getattr(exc, "statement", None)
         if stmt is not None and len(stmt) > 500:
             stmt = stmt[:500] + "..."

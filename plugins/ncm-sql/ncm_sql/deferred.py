@@ -29,9 +29,12 @@ SAVEPOINT = "ncm_step"
 class Batch:
     """The queued statements of one migration, and what became of sending them."""
 
-    def __init__(self, send: Callable[[list[str]], None]) -> None:
+    def __init__(self, send: Callable[[list[str]], None],
+                 check: Callable[[list[str]], None] | None = None) -> None:
         self.pending: list[str] = [f"SAVEPOINT {SAVEPOINT}"]
         self._send = send
+        self._check = check
+        """Refuses statements before any is sent: its error is the migration's, not the batch's."""
         self.sent = False
         """Whether anything (so the savepoint) may have reached the database."""
         self.error: BaseException | None = None
@@ -40,6 +43,8 @@ class Batch:
     def flush(self) -> None:
         if not self.pending or self.error is not None:
             return
+        if self._check is not None:
+            self._check(self.pending)
         statements, self.pending = self.pending, []
         self.sent = True
         try:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import time
+from contextlib import nullcontext
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -29,8 +30,10 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from ncm_core.errors import MigrationFailed
+from ncm_core.step import FAILURES
 from ncm_sql import deferred
 from ncm_sql.context import SQLStepContext
+from ncm_sql.guard import guard
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -58,7 +61,7 @@ class StepRun:
     def run_sync_parts(self, sync_conn: sa.Connection) -> None:
         """The step and its validate(), synchronous code, with ``op`` bound to ``sync_conn``."""
         m, ctx = self.migration, SQLStepContext(self.backend, self.conn, self.migration)
-        with self.backend.operations(sync_conn):
+        with self.backend.operations(sync_conn), guard(sync_conn).armed(m):
             m.step(self.direction).call_sync(ctx)
             if self.direction == "up" and m.validation is not None and m.validation.call_sync(ctx) is False:
                 raise MigrationFailed(m.version, "its validate() returned False")
@@ -70,9 +73,10 @@ class StepRun:
 async def run_with_context(backend: SQLBackend, conn: AsyncConnection, migration: Migration, direction: str) -> None:
     """The step and its validate() awaited with a context on ``conn``, whatever their form."""
     ctx = SQLStepContext(backend, conn, migration)
-    await migration.run(direction, ctx)
-    if direction == "up" and not await migration.check(ctx):
-        raise MigrationFailed(migration.version, "its validate() returned False")
+    with guard(conn.sync_connection).armed(migration) if migration.transactional else nullcontext():
+        await migration.run(direction, ctx)
+        if direction == "up" and not await migration.check(ctx):
+            raise MigrationFailed(migration.version, "its validate() returned False")
 
 
 Strategy = Callable[[StepRun], Awaitable[None]]
@@ -107,7 +111,7 @@ def _batched(sync_conn: sa.Connection, run: StepRun) -> bool:
     if not sync_conn.in_transaction():
         sync_conn.begin()  # the run's transaction, which SQLAlchemy commits at the end
     backend = run.backend
-    batch = deferred.Batch(functools.partial(backend.send_batch, sync_conn))
+    batch = deferred.Batch(functools.partial(backend.send_batch, sync_conn), guard(sync_conn).check)
     with backend.operations(sync_conn) as op:
         impl = op.migration_context.impl
         impl.batch = batch
@@ -116,9 +120,10 @@ def _batched(sync_conn: sa.Connection, run: StepRun) -> bool:
             if batch.error is None:
                 batch.pending.append(backend.history_literal(run.direction, run.timed(), sync_conn.dialect))
                 batch.pending.append(f"RELEASE SAVEPOINT {deferred.SAVEPOINT}")
-                batch.flush()
+                with guard(sync_conn).armed(run.migration):
+                    batch.flush()
                 return True
-        except Exception:
+        except FAILURES:
             if batch.error is None:
                 _undo(sync_conn, backend, batch)
                 raise
