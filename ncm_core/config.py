@@ -73,11 +73,6 @@ class MigrationConfig(BaseSettings):
     log_file: Path | None = None
     lock_timeout: float = 60.0
     connect_timeout: float = 10.0
-    database_schema: str | None = None
-    mysql_charset: str = "utf8mb4"
-    mysql_engine: str = "InnoDB"
-    target_metadata: str | None = None
-    """SQLAlchemy models for autogenerate and drift checks, as ``module:attribute``."""
     _sections: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
 
     @classmethod
