@@ -11,23 +11,24 @@ import json
 import re
 from typing import TYPE_CHECKING
 
+from ncm_core.capabilities import SupportsModels
 from ncm_core.errors import UsageError
 
 if TYPE_CHECKING:
-    from ncm_core.backend import GeneratedSteps
-    from ncm_core.config import MigrationConfig
+    from ncm_core.backend import Backend, GeneratedSteps
 
 _OP_IMPORT = re.compile(r"^from alembic import op$", re.M)
 _FIRST_STEP = re.compile(r"^(async )?def upgrade\(", re.M)
 _DEPENDS_ON = re.compile(r"^depends_on\b.*$", re.M)
 
 
-def metadata_reference(config: MigrationConfig, given: str | None) -> str:
-    """The models to compare with: ``--metadata`` first, then ``target_metadata`` from config."""
-    ref = given or config.target_metadata
+def metadata_reference(backend: Backend, given: str | None) -> str:
+    """The models to compare with: ``--metadata`` first, then the backend's configured ones
+    (SQL backends: ``target_metadata`` of the ``[sql]`` section)."""
+    ref = given or (backend.models_reference() if isinstance(backend, SupportsModels) else None)
     if not ref:
         raise UsageError("no models to compare with: pass --metadata module:attribute "
-                         "(e.g. myapp.models:Base.metadata) or set target_metadata in ncm.toml")
+                         "(e.g. myapp.models:Base.metadata) or set target_metadata in the [sql] section of ncm.toml")
     return ref
 
 

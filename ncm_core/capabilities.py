@@ -49,6 +49,10 @@ class SupportsAudit(Protocol):
 class SupportsModels(Protocol):
     """Comparing the live schema with models: ``ncm create --autogenerate``, drift checks."""
 
+    def models_reference(self) -> str | None:
+        """The models (``module:attribute``) to compare with when no ``--metadata`` is given:
+        a setting of the backend's own section (SQL: ``[sql] target_metadata``), or None."""
+
     async def autogenerate(self, metadata_ref: str) -> GeneratedSteps | None:
         """The operations that bring the live schema to the models ``metadata_ref`` names
         (``module:attribute``), rendered as Python; None when they already agree."""

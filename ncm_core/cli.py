@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import sys
+import warnings
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -478,6 +479,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def run_cli(argv: list[str] | None = None) -> int:
     """Run a command and return its exit code; errors become one line on stderr."""
+    _show_ncm_warnings()
     tokens = sys.argv[1:] if argv is None else argv
     try:
         code = app.meta(tokens, exit_on_error=False, print_error=True)
@@ -494,6 +496,13 @@ def run_cli(argv: list[str] | None = None) -> int:
             return 2
         return _error(exc, 70, internal=True)
     return code if isinstance(code, int) else 0
+
+
+def _show_ncm_warnings() -> None:
+    """ncm's own warnings (a deprecated setting, a section no plugin reads) are meant for the
+    user: one line each on stderr, DeprecationWarnings included (Python hides those by default)."""
+    warnings.filterwarnings("default", category=DeprecationWarning, module="ncm_core")
+    warnings.formatwarning = lambda message, *_, **__: f"warning: {message}\n"
 
 
 def _error(exc: BaseException, code: int, internal: bool = False) -> int:

@@ -2,7 +2,9 @@
 
 Precedence is flags (keyword arguments) > environment > ``ncm.toml`` (or ``[tool.ncm]`` in
 pyproject.toml) > defaults, which is what pydantic-settings gives us with the sources
-ordered below.
+ordered below. Plugins' sections (``[mysql]``, ``MIGRATION_MYSQL_CHARSET``) follow the same
+order: they travel with the core's values and are split off and validated by
+:mod:`ncm_core.settings`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +23,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from ncm_core import settings
 from ncm_core.errors import ConfigError
 from ncm_core.masking import mask, mask_url, url_password
 
@@ -70,11 +73,7 @@ class MigrationConfig(BaseSettings):
     log_file: Path | None = None
     lock_timeout: float = 60.0
     connect_timeout: float = 10.0
-    database_schema: str | None = None
-    mysql_charset: str = "utf8mb4"
-    mysql_engine: str = "InnoDB"
-    target_metadata: str | None = None
-    """SQLAlchemy models for autogenerate and drift checks, as ``module:attribute``."""
+    _sections: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(
@@ -85,7 +84,19 @@ class MigrationConfig(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, *_file_sources(settings_cls))
+        return (init_settings, env_settings, _SectionsEnvironment(settings_cls), *_file_sources(settings_cls))
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _plugin_sections(cls, data: Any, handler: Any) -> MigrationConfig:
+        """Split plugins' sections off before the core's fields are validated (so that
+        ``extra="forbid"`` still rejects a misspelled core key) and keep them validated."""
+        if not isinstance(data, dict):
+            return handler(data)
+        core, sections = settings.split_sections(data, set(cls.model_fields))
+        config = handler(core)
+        config._sections = sections
+        return config
 
     @field_validator("database_url")
     @classmethod
@@ -117,6 +128,17 @@ class MigrationConfig(BaseSettings):
     def __repr_args__(self):  # type: ignore[override]
         for name, value in super().__repr_args__():
             yield name, mask_url(value) if name == "database_url" else value
+        yield from self._sections.items()
+
+    def section(self, name: str) -> Any:
+        """A plugin's settings (the model its ``ncm_register_settings`` returns), validated;
+        the model's defaults when the configuration does not set the section."""
+        if name not in self._sections:
+            model = settings.registered().get(name)
+            if model is None:
+                raise ConfigError(f"no installed plugin declares the settings section [{name}]")
+            self._sections[name] = model()
+        return self._sections[name]
 
     @property
     def safe_url(self) -> str:
@@ -125,11 +147,23 @@ class MigrationConfig(BaseSettings):
     @property
     def secrets(self) -> tuple[str | None, ...]:
         key = self.encryption_key.get_secret_value() if self.encryption_key else None
-        return (url_password(self.database_url), key)
+        return (url_password(self.database_url), key, *settings.secrets_of(self._sections))
 
     def mask(self, text: str) -> str:
         """Text with this configuration's password and key masked."""
         return mask(text, self.secrets)
+
+
+class _SectionsEnvironment(PydanticBaseSettingsSource):
+    """``MIGRATION_<SECTION>_<FIELD>`` for plugins' sections (pydantic-settings reads only
+    the core's fields from the environment), between the keyword arguments and the files."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        prefix = self.config.get("env_prefix", "").upper()
+        return settings.environment_values(prefix, set(self.settings_cls.model_fields))
 
 
 def _file_sources(settings_cls: type[BaseSettings]) -> list[PydanticBaseSettingsSource]:

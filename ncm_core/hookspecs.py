@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from ncm_core.backend import Backend
     from ncm_core.backup import BackupStore
     from ncm_core.migration import Migration
@@ -82,6 +84,25 @@ def ncm_register_validators() -> list[type[Validator]]:
 
     ``ncm validate`` runs every registered validator over the migration set and the
     history; a problem of severity ``error`` makes it exit non-zero.
+    """
+
+
+@hookspec
+def ncm_register_settings() -> list[type[BaseModel]]:
+    """Return the settings sections this plugin owns: pydantic models (usually subclasses of
+    :class:`ncm_core.settings.PluginSettings`) whose ``PLUGIN_NAME`` is the section's name.
+
+    A section ``mysql`` is read from ``[tool.ncm.mysql]`` in pyproject.toml, ``[mysql]`` in
+    ncm.toml, ``MIGRATION_MYSQL_<FIELD>`` and ``MigrationConfig(mysql={...})``, with the
+    core's precedence (keyword arguments > environment > files > defaults); its SecretStr
+    fields are masked like the core's password. The plugin reads it back validated with
+    ``config.section("mysql")`` (the model's defaults when nothing sets it). An unknown key
+    in the section is a configuration error naming the section; a section no installed plugin
+    declares is skipped with a warning. A ``DEPRECATED`` ClassVar (``{"mysql_charset":
+    "charset"}``) keeps former top-level names working, with a DeprecationWarning.
+
+    Keep the module that defines the model light (pydantic only): sections are collected
+    whenever a configuration holds one, before any backend is chosen.
     """
 
 

@@ -130,7 +130,7 @@ def describe() -> list[PluginInfo]:
     pm = plugin_manager()
     infos: dict[str, PluginInfo] = {}
     for hook_name in ("ncm_register_backends", "ncm_register_migration_types",
-                      "ncm_register_backup_stores", "ncm_register_validators"):
+                      "ncm_register_backup_stores", "ncm_register_validators", "ncm_register_settings"):
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             info = _info(infos, impl.plugin_name)
             kind = hook_name.removeprefix("ncm_register_")

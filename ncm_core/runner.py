@@ -396,7 +396,7 @@ class MigrationRunner:
         return version
 
     async def _generated_steps(self, template: str, metadata: str | None, empty: bool) -> GeneratedSteps | None:
-        ref = filling.metadata_reference(self.config, metadata)
+        ref = filling.metadata_reference(self.db, metadata)
         pending = self._pending(self.load(), await self.history(), None)
         if pending:
             raise UsageError(f"the database is not up to date ({len(pending)} pending, first {pending[0].version}): "
@@ -415,7 +415,7 @@ class MigrationRunner:
         """Differences between the live schema and the models (``metadata``, else
         ``target_metadata``), one line each; empty when they agree."""
         models = require(self.db, SupportsModels, "compare the schema with models (drift)")
-        return await models.drift(filling.metadata_reference(self.config, metadata))
+        return await models.drift(filling.metadata_reference(self.db, metadata))
 
     async def baseline(self, version: str | None = None, from_alembic: bool = False) -> list[dict[str, Any]]:
         """Record migrations as applied (status ``baseline``) without running anything.

@@ -118,6 +118,14 @@ def test_create_autogenerate_reads_target_metadata_from_the_environment(ncm, dat
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
+def test_check_drift_reads_target_metadata_from_the_sql_section_of_ncm_toml(ncm, database_url, project_dir):
+    models = write_models(project_dir, SHOP)
+    (project_dir / "ncm.toml").write_text(f'[sql]\ntarget_metadata = "{models}"\n')
+    done = ncm(database_url, "check", "--drift")
+    assert done.returncode == 3 and "users" in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_create_autogenerate_with_nothing_to_do_exits_2_without_a_file(ncm, database_url, project_dir):
     models = write_models(project_dir, EMPTY)
     done = ncm(database_url, "create", "Nothing", "--autogenerate", "--metadata", models)

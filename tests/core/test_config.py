@@ -1,7 +1,15 @@
-import pytest
+import os
+import subprocess
+import sys
+import warnings
 
+import pytest
+from pydantic import SecretStr
+
+from ncm_core import hookimpl
 from ncm_core.config import MigrationConfig, MigrationEnvironment, load_config
-from ncm_core.errors import ConfigError
+from ncm_core.errors import ConfigError, PluginError
+from ncm_core.settings import PluginSettings, SettingDeprecated
 
 SPEC_VARIABLES = {
     "MIGRATION_DATABASE_URL": ("database_url", "postgresql+asyncpg://user:password@localhost/database"),
@@ -85,3 +93,144 @@ def test_secrets_never_appear_in_repr_or_str():
     config = MigrationConfig(database_url="postgresql://admin:hunter2@db/app", encryption_key="k3y-material")
     for text in (repr(config), str(config), config.safe_url, config.mask("failed for admin:hunter2 with k3y-material")):
         assert "hunter2" not in text and "k3y-material" not in text
+
+
+# -- plugins' sections, through a real pluggy plugin --------------------------------
+class DuckSettings(PluginSettings):
+    PLUGIN_NAME = "duck"
+    DEPRECATED = {"duck_memory": "memory", "memory_limit": "memory"}
+
+    memory: str = "1GB"
+    threads: int = 4
+    token: SecretStr | None = None
+
+
+class DuckPlugin:
+    @hookimpl
+    def ncm_register_settings(self):
+        return [DuckSettings]
+
+
+@pytest.fixture
+def duck(register_plugin, monkeypatch):
+    for name in ("MIGRATION_DUCK_MEMORY", "MIGRATION_DUCK_THREADS", "MIGRATION_DUCK_TOKEN", "MIGRATION_MEMORY_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    register_plugin(DuckPlugin(), name="duck")
+
+
+def test_a_section_is_read_from_ncm_toml(duck, tmp_path):
+    (tmp_path / "ncm.toml").write_text('[duck]\nmemory = "2GB"\n')
+    assert load_config().section("duck") == DuckSettings(memory="2GB")
+
+
+def test_a_section_is_read_from_pyproject_tool_ncm(duck, tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n\n[tool.ncm.duck]\nthreads = 8\n')
+    assert load_config().section("duck").threads == 8
+
+
+def test_a_section_is_read_from_the_environment(duck, monkeypatch):
+    monkeypatch.setenv("MIGRATION_DUCK_THREADS", "16")
+    assert MigrationConfig().section("duck").threads == 16
+
+
+def test_a_section_is_read_from_keyword_arguments(duck):
+    assert MigrationConfig(duck={"memory": "3GB"}).section("duck").memory == "3GB"
+
+
+def test_a_section_s_keys_follow_the_core_s_precedence(duck, monkeypatch, tmp_path):
+    (tmp_path / "ncm.toml").write_text('[duck]\nmemory = "file"\nthreads = 1\ntoken = "from-file"\n')
+    monkeypatch.setenv("MIGRATION_DUCK_MEMORY", "env")
+    monkeypatch.setenv("MIGRATION_DUCK_THREADS", "2")
+    section = load_config(duck={"threads": 3}).section("duck")
+    assert (section.memory, section.threads, section.token.get_secret_value()) == ("env", 3, "from-file")
+
+
+def test_a_section_nothing_sets_has_the_model_s_defaults(duck):
+    assert MigrationConfig().section("duck") == DuckSettings()
+
+
+def test_an_unknown_key_in_a_section_is_one_line_naming_section_key_and_known_keys(duck, tmp_path):
+    (tmp_path / "ncm.toml").write_text('[duck]\nmemroy = "2GB"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config()
+    assert str(info.value) == ("invalid configuration: unknown key 'memroy' in section [duck] "
+                               "(known: memory, threads, token)")
+
+
+def test_a_bad_value_in_a_section_is_one_line_naming_the_key(duck, monkeypatch):
+    monkeypatch.setenv("MIGRATION_DUCK_THREADS", "many")
+    with pytest.raises(ConfigError, match=r"^invalid configuration: duck\.threads 'many': ") as info:
+        load_config()
+    assert "\n" not in str(info.value)
+
+
+def test_a_section_no_installed_plugin_declares_is_skipped_with_a_warning(tmp_path):
+    (tmp_path / "ncm.toml").write_text('lock_timeout = 5\n\n[cockroach]\nregion = "eu"\n')
+    with pytest.warns(UserWarning, match=r"no installed plugin reads the section \[cockroach\]"):
+        config = load_config()
+    assert config.lock_timeout == 5
+
+
+def test_a_section_s_secrets_are_masked(duck):
+    config = MigrationConfig(duck={"token": "quack-s3cret"})
+    for text in (repr(config), config.mask("the server said: bad token quack-s3cret")):
+        assert "quack-s3cret" not in text
+
+
+def test_a_deprecated_name_reaches_its_section_with_a_warning_naming_the_new_spelling(duck):
+    with pytest.warns(SettingDeprecated, match=r"duck_memory is deprecated: set memory in \[duck\] "
+                                                r"\(MIGRATION_DUCK_MEMORY\)"):
+        config = MigrationConfig(duck_memory="5GB")
+    assert config.section("duck").memory == "5GB"
+
+
+def test_a_deprecated_name_is_read_from_ncm_toml(duck, tmp_path):
+    (tmp_path / "ncm.toml").write_text('memory_limit = "6GB"\n')
+    with pytest.warns(SettingDeprecated, match="memory_limit is deprecated"):
+        assert load_config().section("duck").memory == "6GB"
+
+
+def test_a_deprecated_environment_variable_is_read(duck, monkeypatch):
+    monkeypatch.setenv("MIGRATION_MEMORY_LIMIT", "7GB")
+    with pytest.warns(SettingDeprecated, match="memory_limit is deprecated"):
+        assert load_config().section("duck").memory == "7GB"
+
+
+def test_a_variable_spelled_alike_under_both_names_is_not_deprecated(duck, monkeypatch):
+    monkeypatch.setenv("MIGRATION_DUCK_MEMORY", "8GB")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_config().section("duck").memory == "8GB"
+
+
+def test_the_new_spelling_wins_over_the_deprecated_one(duck):
+    with pytest.warns(SettingDeprecated):
+        config = MigrationConfig(duck={"memory": "new"}, memory_limit="old")
+    assert config.section("duck").memory == "new"
+
+
+def test_a_bad_value_under_a_deprecated_name_is_reported_under_that_name(duck):
+    with pytest.warns(SettingDeprecated), pytest.raises(ConfigError, match=r"^invalid configuration: memory_limit: "):
+        MigrationConfig(memory_limit=["not", "a", "string"])
+
+
+def test_two_plugins_declaring_one_section_is_an_error_naming_both(duck, register_plugin):
+    class Other(PluginSettings):
+        PLUGIN_NAME = "duck"
+
+    class OtherPlugin:
+        @hookimpl
+        def ncm_register_settings(self):
+            return [Other]
+
+    register_plugin(OtherPlugin(), name="other-duck")
+    with pytest.raises(PluginError, match="'duck' is claimed by both plugin 'duck' and plugin 'other-duck'"):
+        MigrationConfig(duck={"memory": "2GB"})
+
+
+def test_a_configuration_without_sections_loads_no_plugin(tmp_path):
+    code = ("import sys; from ncm_core.config import load_config; load_config();"
+            "print('ncm_core.plugins' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("MIGRATION_")})
+    assert done.stdout.strip() == "False"

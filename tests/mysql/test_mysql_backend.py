@@ -12,7 +12,9 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
+from ncm_core.config import MigrationConfig
 from ncm_core.errors import ConfigError, DatabaseUnavailable, LockTimeout, ValidationFailed
+from ncm_core.settings import SettingDeprecated
 
 TABLE = '''
 """Create {name}."""
@@ -173,6 +175,36 @@ async def test_engine_name_must_be_a_plain_name(database_url, runner_factory):
     with pytest.raises(ConfigError, match="mysql_engine 'InnoDB; DROP DATABASE x'"):
         async with runner_factory(database_url, mysql_engine="InnoDB; DROP DATABASE x"):
             pass
+
+
+async def test_the_mysql_section_sets_charset_and_engine_of_created_tables(database_url, write_migration,
+                                                                          runner_factory):
+    write_migration("001_users", table("users"))
+    write_migration("002_raw", RAW_TABLE.format(name="raw"))
+    async with runner_factory(database_url, mysql={"charset": "latin1", "engine": "MyISAM"}) as runner:
+        await runner.run_migrations()
+    assert await engine_and_collation(database_url, "users") == ("MyISAM", "latin1_swedish_ci")
+    assert (await engine_and_collation(database_url, "raw"))[0] == "MyISAM"
+
+
+async def test_the_mysql_section_is_read_from_ncm_toml_and_the_environment(database_url, write_migration,
+                                                                         migrations_dir, ncm):
+    write_migration("001_users", table("users"))
+    (migrations_dir.parent / "ncm.toml").write_text('[mysql]\nengine = "MyISAM"\ncharset = "utf8mb4"\n')
+    done = ncm(database_url, "run", MIGRATION_MYSQL_CHARSET="latin1")
+    assert done.returncode == 0, done.stderr
+    assert await engine_and_collation(database_url, "users") == ("MyISAM", "latin1_swedish_ci")
+
+
+def test_the_old_charset_and_engine_names_warn_and_reach_the_mysql_section():
+    with pytest.warns(SettingDeprecated, match=r"mysql_engine is deprecated: set engine in \[mysql\]"):
+        config = MigrationConfig(mysql_charset="latin1", mysql_engine="MyISAM")
+    assert (config.section("mysql").charset, config.section("mysql").engine) == ("latin1", "MyISAM")
+
+
+def test_a_charset_in_the_mysql_section_must_be_a_plain_name():
+    with pytest.raises(ConfigError, match=r"^invalid configuration: mysql\.charset 'utf8; DROP DATABASE x': "):
+        MigrationConfig(mysql={"charset": "utf8; DROP DATABASE x"})
 
 
 def test_dry_run_prints_mysql_sql(database_url, write_migration, ncm):

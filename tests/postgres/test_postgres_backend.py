@@ -12,7 +12,9 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
+from ncm_core.config import MigrationConfig
 from ncm_core.errors import DatabaseUnavailable, LockTimeout
+from ncm_core.settings import SettingDeprecated
 from ncm_core.testing import in_ci
 
 TABLE = '''
@@ -145,6 +147,32 @@ async def test_schemas_are_independent(database_url, write_migration, runner_fac
         await a.run_migrations()
     async with runner_factory(database_url, database_schema="tenant_b") as b:
         assert [r["version"] for r in await b.run_migrations()] == ["001_users"]
+
+
+async def test_the_postgresql_section_s_schema_holds_the_history_table(database_url, write_migration, runner_factory):
+    write_migration("001_users", TABLE.format(name="users"))
+    async with runner_factory(database_url, postgresql={"schema": "app"}) as runner:
+        await runner.run_migrations()
+    assert await scalar(database_url, "SELECT table_schema FROM information_schema.tables "
+                                      "WHERE table_name = 'ncm_migrations'") == "app"
+
+
+async def test_the_schema_is_read_from_the_postgresql_section_of_ncm_toml(database_url, write_migration,
+                                                                        migrations_dir, ncm):
+    write_migration("001_users", TABLE.format(name="users"))
+    (migrations_dir.parent / "ncm.toml").write_text('[postgresql]\nschema = "from_file"\n')
+    done = ncm(database_url, "run")
+    assert done.returncode == 0, done.stderr
+    assert await scalar(database_url, "SELECT table_schema FROM information_schema.tables "
+                                      "WHERE table_name = 'ncm_migrations'") == "from_file"
+
+
+def test_database_schema_warns_and_reaches_the_postgresql_section(monkeypatch):
+    monkeypatch.setenv("MIGRATION_DATABASE_SCHEMA", "legacy")
+    with pytest.warns(SettingDeprecated, match=r"database_schema is deprecated: set schema in \[postgresql\] "
+                                                r"\(MIGRATION_POSTGRESQL_SCHEMA\)"):
+        config = MigrationConfig(database_url="postgresql+asyncpg://u@h/db")
+    assert config.section("postgresql").schema_name == "legacy"
 
 
 @pytest.fixture

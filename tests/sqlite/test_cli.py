@@ -183,3 +183,16 @@ def test_python_dash_m_works_the_same(project, ncm):
     done = subprocess.run([sys.executable, "-m", "ncm_core", "status", "--json"], capture_output=True, text=True,
                           cwd=project, env=env, timeout=60)
     assert json.loads(done.stdout)["current"] == "001_add_users_table"
+
+
+def test_a_deprecated_setting_is_one_warning_line_naming_the_new_spelling(project, ncm):
+    done = ncm("status", env={"MIGRATION_TARGET_METADATA": "app.models:Base.metadata"})
+    assert ("warning: target_metadata is deprecated: set target_metadata in [sql] (MIGRATION_SQL_TARGET_METADATA)"
+            in done.stderr.splitlines())
+
+
+def test_a_section_no_installed_plugin_reads_is_one_warning_line(project, ncm):
+    (project / "ncm.toml").write_text('[cockroach]\nregion = "eu"\n')
+    done = ncm("status")
+    assert "warning: ncm configuration: no installed plugin reads the section [cockroach]; it is ignored" in \
+        done.stderr.splitlines()

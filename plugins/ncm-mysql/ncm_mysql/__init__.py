@@ -12,3 +12,10 @@ def ncm_register_backends(scheme):
     from ncm_mysql.backend import MySQLBackend
 
     return [MySQLBackend]
+
+
+@hookimpl
+def ncm_register_settings():
+    from ncm_mysql.settings import MySQLSettings
+
+    return [MySQLSettings]

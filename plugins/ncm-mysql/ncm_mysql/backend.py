@@ -10,7 +10,6 @@ mariadb-dump/mysqldump SQL (:mod:`ncm_mysql.dump`).
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,13 +18,12 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 
-from ncm_core.errors import ConfigError, LockTimeout
+from ncm_core.errors import LockTimeout
 from ncm_mysql import SCHEMES
 from ncm_mysql import dump as mydump
 from ncm_sql import SQLBackend
 from ncm_sql.clitools import dump_to, load_from
 
-_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _MAX_LOCK_NAME = 64
 
 
@@ -38,7 +36,7 @@ def lock_name(database: str) -> str:
 
 
 class TableDefaults:
-    """Mixed into Alembic's MySQL DDL impl: ``op.create_table`` gets the configured charset and
+    """Mixed into Alembic's MySQL DDL impl: ``op.create_table`` gets the ``[mysql]`` charset and
     engine unless the migration names its own (``op.create_table(..., mysql_engine="MyISAM")``).
 
     A per-context impl rather than a global SQLAlchemy event, so that nothing else in the
@@ -60,28 +58,23 @@ class MySQLBackend(SQLBackend):
     DRIVER = "mysql+aiomysql"
     transactional_ddl = False
 
-    def __init__(self, config: Any) -> None:
-        super().__init__(config)
-        for field in ("mysql_charset", "mysql_engine"):
-            if not _NAME.match(getattr(config, field)):
-                raise ConfigError(f"{field} {getattr(config, field)!r} is not a character set or engine name")
-
     def impl_mixins(self) -> tuple[type, ...]:
         return (*super().impl_mixins(), TableDefaults)
 
     def migration_context(self, **kwargs: Any) -> MigrationContext:
         context = super().migration_context(**kwargs)
-        context.impl.table_defaults = {"mysql_charset": self.config.mysql_charset,
-                                       "mysql_engine": self.config.mysql_engine}
+        settings = self.config.section("mysql")
+        context.impl.table_defaults = {"mysql_charset": settings.charset, "mysql_engine": settings.engine}
         return context
 
     def engine_options(self) -> dict[str, Any]:
         """aiomysql's connect timeout, the connection charset, and the engine that tables
         created with plain SQL get (``CREATE TABLE`` without ``ENGINE=``)."""
+        settings = self.config.section("mysql")
         return {"connect_args": {
             "connect_timeout": self.config.connect_timeout,
-            "charset": self.config.mysql_charset,
-            "init_command": f"SET SESSION default_storage_engine = {self.config.mysql_engine}",
+            "charset": settings.charset,
+            "init_command": f"SET SESSION default_storage_engine = {settings.engine}",
         }}
 
     @asynccontextmanager

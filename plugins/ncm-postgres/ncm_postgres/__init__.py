@@ -12,3 +12,10 @@ def ncm_register_backends(scheme):
     from ncm_postgres.backend import PostgresBackend
 
     return [PostgresBackend]
+
+
+@hookimpl
+def ncm_register_settings():
+    from ncm_postgres.settings import PostgresSettings
+
+    return [PostgresSettings]

@@ -71,6 +71,10 @@ class PostgresBackend(SQLBackend):
     DRIVER = "postgresql+asyncpg"
     defers_ddl = True
 
+    @property
+    def schema(self) -> str | None:
+        return self.config.section("postgresql").schema_name
+
     def send_batch(self, sync_conn: Any, statements: list[str]) -> None:
         """The batch as one simple-protocol query: one round trip for the whole migration."""
         await_(_simple_execute(sync_conn.connection.dbapi_connection, ";\n".join(statements)))
@@ -79,8 +83,8 @@ class PostgresBackend(SQLBackend):
         """asyncpg's own connect timeout, and the schema as every connection's search_path
         (server_settings are sent in the startup packet: no extra round trip)."""
         settings = {"application_name": "ncm"}
-        if self.config.database_schema:
-            settings["search_path"] = quote_ident(self.config.database_schema)
+        if self.schema:
+            settings["search_path"] = quote_ident(self.schema)
         return {"connect_args": {"timeout": self.config.connect_timeout, "server_settings": settings}}
 
     def prepare_engine(self, engine: Any) -> None:
@@ -88,7 +92,7 @@ class PostgresBackend(SQLBackend):
 
     async def _ensure_tables(self) -> None:
         """Create the configured schema before the history table that lives in it."""
-        schema = self.config.database_schema
+        schema = self.schema
         if schema and not self._tables_ready:
             async with self.engine.begin() as conn:
                 await conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
@@ -101,7 +105,7 @@ class PostgresBackend(SQLBackend):
         Session-level (not transaction-level) so that it outlives the commits around
         non-transactional steps; released explicitly, and by the server if this process dies.
         """
-        key = lock_key(self.sqlalchemy_url().database or "", self.config.database_schema)
+        key = lock_key(self.sqlalchemy_url().database or "", self.schema)
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -117,7 +121,7 @@ class PostgresBackend(SQLBackend):
                 await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
 
     def _where(self) -> str:
-        schema = self.config.database_schema
+        schema = self.schema
         return f"{self.sqlalchemy_url().database}" + (f" (schema {schema})" if schema else "")
 
     async def _holder(self, conn: Any, key: int) -> str | None:
@@ -138,19 +142,19 @@ class PostgresBackend(SQLBackend):
         return pgdump.environment(self.sqlalchemy_url(), self.config.connect_timeout)
 
     async def dump(self, out: BinaryIO) -> dict[str, Any]:
-        """``pg_dump -Fc`` of the database (or of ``database_schema``), streamed into ``out``."""
+        """``pg_dump -Fc`` of the database (or of the ``[postgresql]`` schema), streamed into ``out``."""
         tools = await self._client()
-        schema = self.config.database_schema
+        schema = self.schema
         await dump_to(pgdump.dump_command(tools, schema), self._environment(), out, self.config.mask)
         return {"format": pgdump.FORMAT, "tool": tools.version, "schema": schema}
 
     async def restore(self, source: BinaryIO) -> None:
-        """Replace every schema (or ``database_schema``) with the archive's, in one transaction.
+        """Replace every schema (or the ``[postgresql]`` schema) with the archive's, in one transaction.
 
         The pooled connections are closed afterwards: their cached statements refer to the
         tables that were dropped."""
         tools = await self._client()
-        commands = pgdump.restore_commands(tools, self.config.database_schema)
+        commands = pgdump.restore_commands(tools, self.schema)
         try:
             await load_from(source, commands, self._environment(), self.config.mask)
         finally:

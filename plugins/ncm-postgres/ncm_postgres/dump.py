@@ -1,7 +1,7 @@
 """Backups of a PostgreSQL database with pg_dump's custom format, restored in one transaction.
 
 A backup is ``pg_dump -Fc`` (compressed, restorable with the stock ``pg_restore``) of the whole
-database, or of ``database_schema`` alone when one is configured. A restore runs, in ONE
+database, or of the ``[postgresql]`` schema alone when one is configured. A restore runs, in ONE
 transaction (``psql --single-transaction``): first :func:`reset_database_sql` (or
 :func:`reset_schema_sql`), which drops everything the dump will recreate - every non-system
 schema, so that objects created after the backup disappear too - then the SQL
@@ -32,7 +32,7 @@ def reset_database_sql() -> str:
 
 
 def reset_schema_sql(schema: str) -> str:
-    """Drop the one schema a ``database_schema`` dump holds (the dump creates it again)."""
+    """Drop the one schema a ``[postgresql]`` schema's dump holds (the dump creates it again)."""
     return f"SET client_min_messages = warning;\nDROP SCHEMA IF EXISTS {quote_ident(schema)} CASCADE;\n"
 
 

@@ -1,11 +1,32 @@
 """The SQL machinery that ncm's PostgreSQL, MySQL and SQLite backends share.
 
-It registers no hooks itself: each dialect plugin subclasses :class:`SQLBackend` and
-changes only what differs (driver scheme, lock, transactional DDL), as Alembic's
-dialect implementations do.
+Each dialect plugin subclasses :class:`SQLBackend` and changes only what differs (driver
+scheme, lock, transactional DDL), as Alembic's dialect implementations do. The one hook this
+package implements declares the ``[sql]`` section that every SQL backend reads.
+
+Loading the plugin imports no SQLAlchemy: ``SQLBackend`` and the contexts are imported when
+first named, so that a MongoDB run with ncm-sql installed stays free of the SQL layer.
 """
 
-from ncm_sql.backend import SQLBackend
-from ncm_sql.context import SQLSession, SQLStepContext
+from typing import Any
+
+from ncm_core import hookimpl
 
 __all__ = ["SQLBackend", "SQLSession", "SQLStepContext"]
+
+_LAZY = {"SQLBackend": "ncm_sql.backend", "SQLSession": "ncm_sql.context", "SQLStepContext": "ncm_sql.context"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'ncm_sql' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_LAZY[name]), name)
+
+
+@hookimpl
+def ncm_register_settings():
+    from ncm_sql.settings import SQLSettings
+
+    return [SQLSettings]

@@ -63,7 +63,7 @@ class SQLBackend(Backend):
         self._tables_ready = False
         self._literal_insert: deferred.LiteralInsert | None = None
         self._contexts: weakref.WeakKeyDictionary[sa.Connection, MigrationContext] = weakref.WeakKeyDictionary()
-        self.metadata, self.history_table, self.audit_table = tables.build(config.database_schema)
+        self.metadata, self.history_table, self.audit_table = tables.build(self.schema)
 
     # -- connection ------------------------------------------------------------------
     def sqlalchemy_url(self) -> sa.URL:
@@ -72,6 +72,11 @@ class SQLBackend(Backend):
         except sa.exc.ArgumentError:
             raise ConfigError(f"database_url {self.config.safe_url!r} is not a valid URL") from None
         return url.set(drivername=self.DRIVER)
+
+    @property
+    def schema(self) -> str | None:
+        """The schema of the history tables (and of ``ctx.batches``); None for the default."""
+        return None
 
     @property
     def dialect_name(self) -> str:
@@ -121,7 +126,7 @@ class SQLBackend(Backend):
 
     async def _has_tables(self, conn: AsyncConnection) -> bool:
         if not self._tables_ready:
-            schema = self.config.database_schema
+            schema = self.schema
             self._tables_ready = await conn.run_sync(
                 lambda sync: sa.inspect(sync).has_table(tables.HISTORY_TABLE, schema=schema))
         return self._tables_ready
@@ -309,6 +314,9 @@ class SQLBackend(Backend):
         return ctx.statements
 
     # -- models and Alembic adoption -------------------------------------------------
+    def models_reference(self) -> str | None:
+        return self.config.section("sql").target_metadata
+
     async def autogenerate(self, metadata_ref: str) -> GeneratedSteps | None:
         from ncm_sql import autogenerate
 

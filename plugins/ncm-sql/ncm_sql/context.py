@@ -52,7 +52,7 @@ class SQLStepContext:
                       size: int = 1000) -> AsyncIterator[list[sa.Row[Any]]]:
         """Rows of ``table`` in ``key`` order, ``size`` at a time, read by key ranges (keyset
         pagination) so that memory stays flat and each read is an index range scan."""
-        tbl = sa.table(table, *(sa.column(c) for c in {*columns, key}), schema=self.config.database_schema)
+        tbl = sa.table(table, *(sa.column(c) for c in {*columns, key}), schema=self.backend.schema)
         query = sa.select(*(tbl.c[c] for c in columns)).order_by(tbl.c[key]).limit(size)
         position = columns.index(key) if key in columns else None
         last = None

@@ -56,7 +56,7 @@ class Create(AbstractMigration):
 '''
 
     async def exists(self, runner: Any, name: str) -> bool:
-        schema = runner.config.database_schema
+        schema = runner.db.schema
         async with runner.db.engine.connect() as conn:
             return await conn.run_sync(lambda sync: sa.inspect(sync).has_table(name, schema=schema))
 

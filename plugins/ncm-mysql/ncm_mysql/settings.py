@@ -1,0 +1,29 @@
+"""The ``[mysql]`` section: the defaults of the tables migrations create."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import field_validator
+
+from ncm_core.settings import PluginSettings
+
+_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+class MySQLSettings(PluginSettings):
+    """``charset`` and ``engine`` go into every connection's init command, so they must be
+    plain names: anything else could smuggle SQL into it."""
+
+    PLUGIN_NAME = "mysql"
+    DEPRECATED = {"mysql_charset": "charset", "mysql_engine": "engine"}
+
+    charset: str = "utf8mb4"
+    engine: str = "InnoDB"
+
+    @field_validator("charset", "engine")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        if not _NAME.match(name):
+            raise ValueError("is not a character set or engine name (letters, digits and _ only)")
+        return name
