@@ -64,6 +64,7 @@ class SQLBackend(Backend):
     DDL commits implicitly, ``transactional_ddl = False``; it implements ``lock()``."""
 
     DRIVER: ClassVar[str]
+    TEMPLATES = "ncm_sql.templates"
     transactional_ddl: ClassVar[bool] = True
     rehearse_dry_run: ClassVar[bool] = False
     defers_ddl: ClassVar[bool] = False
