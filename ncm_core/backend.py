@@ -131,6 +131,10 @@ class Backend(ABC):
     DATABASE_TYPE: ClassVar[str]
     URL_SCHEMES: ClassVar[tuple[str, ...]]
     TEMPLATE_FAMILY: ClassVar[str] = "sql"
+    """Which of a migration type's ``templates`` ``ncm create`` uses for this backend."""
+    TEMPLATES: ClassVar[str | None] = None
+    """The package holding this backend's ``<type>.py.tmpl`` files (e.g. ``ncm_sql.templates``),
+    used for a type that has no template of its own for ``TEMPLATE_FAMILY``."""
 
     def __init__(self, config: MigrationConfig) -> None:
         self.config = config

@@ -55,6 +55,10 @@ def ncm_register_backends(scheme: str | None) -> list[type[Backend]]:
     import your backend only when you do: then a run never imports a driver it does not
     use (pymongo alone costs a SQLite run a tenth of a second). A hookimpl may also leave
     the argument out and always return its classes.
+
+    A backend brings the templates ``ncm create`` writes for it: ``TEMPLATES`` names a
+    package holding one ``<type>.py.tmpl`` per migration type, and ``TEMPLATE_FAMILY``
+    which of a type's own ``templates`` apply to it (``sql``, ``mongodb``).
     """
 
 
@@ -63,9 +67,10 @@ def ncm_register_migration_types() -> list[type[MigrationKind]]:
     """Return migration types (subclasses of :class:`ncm_core.types.interface.MigrationKind`).
 
     A type has a ``PLUGIN_NAME`` (the value of ``type = "..."`` in a migration file and of
-    ``ncm create --type``), templates for ``ncm create`` per backend family, and defaults
-    such as whether its migrations run inside a transaction. Built in: schema, data,
-    index, seed.
+    ``ncm create --type``), optionally its own templates for ``ncm create`` per backend
+    family (``templates = {"sql": "..."}``, used before the backend's ``TEMPLATES``), and
+    defaults such as whether its migrations run inside a transaction. Built in: schema,
+    data, index, seed; their templates ship with the backends.
     """
 
 

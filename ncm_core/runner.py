@@ -375,8 +375,8 @@ class MigrationRunner:
             raise UsageError("a migration needs a description with at least one letter or digit")
         if empty and not autogenerate:
             raise UsageError("--empty goes with --autogenerate: without it, the new file is the template")
-        family = (self.backend or backend_class(self.config)).TEMPLATE_FAMILY
-        steps = await self._generated_steps(kinds[name]().template(family), metadata, empty) if autogenerate else None
+        backend = self.backend or backend_class(self.config)
+        steps = await self._generated_steps(kinds[name]().template(backend), metadata, empty) if autogenerate else None
         directory = Path(self.config.migration_directory)
         directory.mkdir(parents=True, exist_ok=True)
         graph = self.load()
@@ -389,7 +389,7 @@ class MigrationRunner:
                 break
             moment = moment.fromtimestamp(moment.timestamp() + 1, timezone.utc)
         safe = description.replace("\\", "\\\\").replace('"""', "'''")
-        text = kinds[name]().render(family, description=safe, version=version,
+        text = kinds[name]().render(backend, description=safe, version=version,
                                     created=f"{moment:%Y-%m-%d %H:%M:%S} UTC")
         text = filling.with_steps(text, steps) if steps is not None else text
         path.write_text(filling.with_dependencies(text, heads) if heads else text, encoding="utf-8")

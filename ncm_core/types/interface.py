@@ -18,15 +18,22 @@ A complete third-party type::
     @hookimpl
     def ncm_register_migration_types():
         return [Permissions]
+
+The core holds no templates: a type's own ``templates`` come first, then those the backend
+ships (its ``TEMPLATES`` package), so a plugin that adds a database also brings the files
+``ncm create`` writes for it, and a plugin that adds a type can bring them for any database.
 """
 
 from __future__ import annotations
 
 from importlib import resources
 from string import Template
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ncm_core.errors import UsageError
+
+if TYPE_CHECKING:
+    from ncm_core.backend import Backend
 
 
 class MigrationKind:
@@ -34,15 +41,20 @@ class MigrationKind:
     summary: ClassVar[str] = ""
     transactional: ClassVar[bool] = True
     templates: ClassVar[dict[str, str]] = {}
+    """Template text per backend family (``sql``, ``mongodb``); wins over the backend's own."""
 
-    def template(self, family: str) -> str:
-        """The file template for a backend family (``sql``, ``mongodb``)."""
+    def template(self, backend: type[Backend] | Backend) -> str:
+        """The file template for ``backend``: this type's ``templates[backend.TEMPLATE_FAMILY]``,
+        else ``<PLUGIN_NAME>.py.tmpl`` in the backend's ``TEMPLATES`` package."""
+        family = backend.TEMPLATE_FAMILY
         if family in self.templates:
             return self.templates[family]
-        resource = resources.files("ncm_core.types").joinpath("templates", family, f"{self.PLUGIN_NAME}.py.tmpl")
-        if not resource.is_file():
-            raise UsageError(f"migration type {self.PLUGIN_NAME!r} has no template for {family} databases")
-        return resource.read_text(encoding="utf-8")
+        if backend.TEMPLATES is not None:
+            resource = resources.files(backend.TEMPLATES).joinpath(f"{self.PLUGIN_NAME}.py.tmpl")
+            if resource.is_file():
+                return resource.read_text(encoding="utf-8")
+        raise UsageError(f"migration type {self.PLUGIN_NAME!r} has no template for {family} databases")
 
-    def render(self, family: str, **values: str) -> str:
-        return Template(self.template(family)).safe_substitute(values)
+    def render(self, backend: type[Backend] | Backend, **values: str) -> str:
+        """The template for ``backend`` with ``$description``, ``$version`` and ``$created`` filled in."""
+        return Template(self.template(backend)).safe_substitute(values)

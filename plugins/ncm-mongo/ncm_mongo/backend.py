@@ -57,6 +57,7 @@ class MongoBackend(Backend):
     DATABASE_TYPE = "mongodb"
     URL_SCHEMES = SCHEMES
     TEMPLATE_FAMILY = "mongodb"
+    TEMPLATES = "ncm_mongo.templates"
 
     lease_seconds: float = 30.0
     """How long the lock lease lasts unless renewed: how soon a crashed runner's lock frees."""

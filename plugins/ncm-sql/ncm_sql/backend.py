@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
 import weakref
 from collections.abc import AsyncIterator, Callable
@@ -11,7 +10,6 @@ from contextlib import AbstractContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
-from alembic.ddl.impl import DefaultImpl
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
@@ -19,7 +17,7 @@ from ncm_core.backend import Backend
 from ncm_core.errors import ConfigError, DatabaseUnavailable, MigrationFailed
 from ncm_core.history import AuditEntry, HistoryRecord
 from ncm_core.step import FAILURES
-from ncm_sql import deferred, strategies, tables
+from ncm_sql import alembic_impl, deferred, strategies, tables
 from ncm_sql.context import RecordingContext
 
 if TYPE_CHECKING:
@@ -32,10 +30,6 @@ if TYPE_CHECKING:
 Statements = list[tuple[sa.Executable, dict[str, Any]]]
 
 
-@functools.cache
-def _impl_class(base: type[DefaultImpl], mixins: tuple[type, ...]) -> type[DefaultImpl]:
-    # No __dialect__ in the class body, so Alembic does not register it as the dialect's impl.
-    return type("".join(m.__name__ for m in mixins) + base.__name__, (*mixins, base), {})
 
 
 def describe(exc: BaseException) -> str:
@@ -50,13 +44,16 @@ class SQLBackend(Backend):
     DDL commits implicitly, ``transactional_ddl = False``; it implements ``lock()``."""
 
     DRIVER: ClassVar[str]
+    TEMPLATES = "ncm_sql.templates"
     transactional_ddl: ClassVar[bool] = True
     rehearse_dry_run: ClassVar[bool] = False
-    defers_ddl: ClassVar[bool] = False
-    """Send a plain migration's DDL in one batch (ncm_sql.deferred); needs transactional DDL."""
+    defers_ddl: bool = False
+    """Send a plain migration's DDL in one batch (ncm_sql.deferred); needs transactional DDL,
+    and an Alembic whose ``_exec`` ncm can intercept (else it is off: ncm_sql.alembic_impl)."""
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
+        self.defers_ddl = self.defers_ddl and alembic_impl.INTERCEPTS_EXEC
         self.engine: AsyncEngine | None = None
         self._conn: AsyncConnection | None = None
         self._rehearsal: AsyncConnection | None = None
@@ -238,17 +235,11 @@ class SQLBackend(Backend):
 
     def impl_mixins(self) -> tuple[type, ...]:
         """Classes mixed into Alembic's DDL impl for this backend's contexts."""
-        return (deferred.DeferringImpl,) if self.defers_ddl else ()
+        return (alembic_impl.DeferringImpl,) if self.defers_ddl else ()
 
     def migration_context(self, **kwargs: Any) -> MigrationContext:
         """Alembic's MigrationContext, online or offline, with this backend's impl mixins."""
-        context = MigrationContext.configure(**kwargs)
-        mixins = self.impl_mixins()
-        if mixins:
-            impl = context.impl
-            context.impl = _impl_class(type(impl), mixins)(
-                impl.dialect, impl.connection, impl.as_sql, impl.transactional_ddl, impl.output_buffer, context.opts)
-        return context
+        return alembic_impl.with_mixins(MigrationContext.configure(**kwargs), self.impl_mixins())
 
     def operations(self, sync_connection: sa.Connection) -> AbstractContextManager[Operations]:
         """Alembic's ``op`` bound to the connection, as inside an Alembic env.py."""

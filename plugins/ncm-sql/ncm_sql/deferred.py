@@ -12,16 +12,21 @@ sends the queue before it, so the database sees the same statements in the same 
 The price is that a failing queued statement is reported when the queue is sent, not where
 ``op`` was called. Where that could change what the migration does (it caught the error),
 the backend rolls back to the migration's savepoint and runs it again the usual way, one
-statement at a time: so this is only done where DDL is transactional.
+statement at a time: so this is only done where DDL is transactional. The queueing itself
+overrides a private method of Alembic's, so it lives in :mod:`ncm_sql.alembic_impl`, which
+also says when this Alembic does not allow it (then nothing is deferred).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from ncm_sql.alembic_impl import DeferringImpl
 
 SAVEPOINT = "ncm_step"
 
@@ -52,24 +57,6 @@ class Batch:
         except Exception as exc:
             self.error = exc
             raise
-
-
-class DeferringImpl:
-    """Mixed into Alembic's DDL impl: while ``batch`` is set, ``op``'s parameterless
-    statements are compiled and queued instead of executed."""
-
-    batch: Batch | None = None
-
-    def _exec(self, construct: Any, execution_options: Mapping[str, Any] | None = None,
-              multiparams: Sequence[Mapping[str, Any]] | None = None,
-              params: Mapping[str, Any] = sa.util.immutabledict()) -> Any:
-        batch = self.batch
-        if batch is not None and batch.error is None and not (execution_options or multiparams or params):
-            compiled = (sa.text(construct) if isinstance(construct, str) else construct).compile(dialect=self.dialect)
-            if not compiled.params:
-                batch.pending.append(str(compiled).strip())
-                return None
-        return super()._exec(construct, execution_options, multiparams, params)  # type: ignore[misc]
 
 
 def flush_before_use(sync_connection: sa.Connection, impl: DeferringImpl) -> None:

@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import event
-from sqlalchemy.util.concurrency import await_
 
 from ncm_core.errors import BackupError, DatabaseUnavailable
 from ncm_core.locking import wait_for
 from ncm_sql import SQLBackend
-from ncm_sqlite import SCHEMES
+from ncm_sqlite import SCHEMES, aiosqlite_worker
 
 
 class SQLiteBackend(SQLBackend):
@@ -54,10 +53,10 @@ class SQLiteBackend(SQLBackend):
 
     def send_batch(self, sync_conn: Any, statements: list[str]) -> None:
         """The whole batch in one hand-over to aiosqlite's worker thread, where SQLAlchemy's
-        adapter makes three per statement. aiosqlite has no public call for this; ``_execute``
-        is its queue, which SQLAlchemy's own adapter also uses directly."""
-        worker = sync_conn.connection.dbapi_connection._connection
-        await_(worker._execute(_execute_each, worker._conn, statements))
+        adapter makes three per statement (statement by statement where aiosqlite lacks what
+        that needs: ncm_sqlite.aiosqlite_worker)."""
+        if not aiosqlite_worker.send_batch(sync_conn, statements):
+            super().send_batch(sync_conn, statements)
 
     @property
     def path(self) -> Path | None:
@@ -139,11 +138,6 @@ class SQLiteBackend(SQLBackend):
 
 
 _COPY_SIZE = 1 << 20
-
-
-def _execute_each(connection: sqlite3.Connection, statements: list[str]) -> None:
-    for statement in statements:
-        connection.execute(statement)
 
 
 def _dump(path: Path, out: BinaryIO, timeout: float) -> None:
