@@ -18,6 +18,7 @@ from ncm_core.errors import EXIT_CODES, MigrationFailed, NcmError, UsageError, V
 from ncm_core.hookspecs import hookimpl
 
 TypeName = Annotated[str, Parameter(help="schema, data, index, seed, or a type a plugin adds")]
+JsonFlag = Annotated[bool, Parameter(name="--json", negative="", help="print the result as JSON")]
 
 app = App(
     name="ncm",
@@ -137,7 +138,7 @@ def run(
     target_version: Annotated[str | None, Parameter(help="apply up to and including this version")] = None,
     dry_run: Annotated[bool, Parameter(help="print the SQL each pending migration would run", negative="")] = False,
     database: Annotated[str | None, Parameter(help="expected database type (postgresql, mysql, sqlite, mongodb)")] = None,
-    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+    json_: JsonFlag = False,
 ) -> int:
     """Apply pending migrations in dependency order."""
     async def go(runner: Any) -> int:
@@ -192,7 +193,7 @@ def rollback(
     *,
     version: Annotated[str | None, Parameter(help="revert this version and what depends on it")] = None,
     steps: Annotated[int | None, Parameter(help="revert the last N applied migrations")] = None,
-    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+    json_: JsonFlag = False,
 ) -> int:
     """Revert applied migrations by running their down steps, newest first."""
     async def go(runner: Any) -> int:
@@ -208,7 +209,7 @@ def rollback(
 
 
 @app.command
-def status(*, json_: Annotated[bool, Parameter(name="--json", negative="")] = False) -> int:
+def status(*, json_: JsonFlag = False) -> int:
     """Show every migration: applied, pending, failed, changed or missing."""
     async def go(runner: Any) -> int:
         state = await runner.get_status()
@@ -249,7 +250,7 @@ def validate(
     *,
     drift: DriftFlag = False,
     metadata: MetadataRef = None,
-    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+    json_: JsonFlag = False,
 ) -> int:
     """Check files, dependencies, checksums and history with every registered validator."""
     async def go(runner: Any) -> int:
@@ -285,7 +286,7 @@ def baseline(
     from_alembic: Annotated[bool, Parameter(help="adopt a database Alembic manages: record the revisions in "
                                                  "alembic_version and all before them", negative="")] = False,
     version: Annotated[str | None, Parameter(help="record this version and everything before it")] = None,
-    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+    json_: JsonFlag = False,
 ) -> int:
     """Record migrations as applied without running them, for a database that already has them."""
     async def go(runner: Any) -> int:
@@ -307,7 +308,7 @@ def baseline(
 def history(
     *,
     audit: Annotated[bool, Parameter(help="show the audit log instead", negative="")] = False,
-    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+    json_: JsonFlag = False,
 ) -> int:
     """Show the history table (or the audit log), oldest first."""
     async def go(runner: Any) -> int:
@@ -355,7 +356,7 @@ app.command(backup_app)
 def backup(
     path: Annotated[str | None, Parameter(help="a name in the backup store, or a file path; default: a new name")] = None,
     *,
-    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+    json_: JsonFlag = False,
 ) -> int:
     """Back the database up (encrypted when MIGRATION_ENCRYPTION_KEY is set)."""
     async def go(runner: Any) -> int:
@@ -371,7 +372,7 @@ def backup(
 
 
 @backup_app.command(name="list")
-def backup_list(*, json_: Annotated[bool, Parameter(name="--json", negative="")] = False) -> int:
+def backup_list(*, json_: JsonFlag = False) -> int:
     """List the backups in the backup store, newest first, from their manifests."""
     async def go(runner: Any) -> int:
         backups = await runner.list_backups()
@@ -405,7 +406,7 @@ def restore(
     path: Annotated[str, Parameter(help="a backup's name in the store, or the path of its archive")],
     *,
     yes: Annotated[bool, Parameter(help="confirm replacing the database (required in production)", negative="")] = False,
-    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+    json_: JsonFlag = False,
 ) -> int:
     """Replace the database's contents, history included, with a verified backup's."""
     async def go(runner: Any) -> int:
@@ -428,7 +429,7 @@ def check(
     *,
     drift: DriftFlag = False,
     metadata: MetadataRef = None,
-    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+    json_: JsonFlag = False,
 ) -> int:
     """Connect to the database and report: exit 0 when reachable, 4 when not (3 with --drift
     when the schema and the models differ)."""
@@ -452,7 +453,7 @@ def check(
 
 
 @app.command
-def plugins(*, json_: Annotated[bool, Parameter(name="--json", negative="")] = False) -> int:
+def plugins(*, json_: JsonFlag = False) -> int:
     """List every discovered plugin, its version and what it provides."""
     from ncm_core import plugins as registry
 
