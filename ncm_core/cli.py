@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 import warnings
@@ -64,12 +65,18 @@ def _config(**more: Any) -> Any:
     return load_config(Globals.config_file, **{**Globals.overrides, **more})
 
 
-def _with_runner(fn: Callable[[Any], Awaitable[int]], connect: bool = True, **config: Any) -> int:
+def _with_runner(fn: Callable[[Any], Awaitable[int]], connect: bool = True, migrations: bool = True,
+                 **config: Any) -> int:
+    """Run ``fn`` with a runner. With ``migrations``, the migration files are read before the
+    database is touched, so bad input changes nothing; commands that do not need them
+    (backup, restore, check, history, create) work whatever state the files are in."""
     from ncm_core.runner import MigrationRunner
 
     async def go() -> int:
         runner = MigrationRunner(_config(**config))
         try:
+            if migrations:
+                runner.load()
             if connect:
                 await runner.initialize()
             return await fn(runner)
@@ -185,7 +192,7 @@ def create(
         _console().print(f"created {Path(runner.config.migration_directory) / (version + '.py')}")
         return 0
 
-    return _with_runner(go, connect=autogenerate)
+    return _with_runner(go, connect=autogenerate, migrations=False)
 
 
 @app.command
@@ -331,7 +338,7 @@ def history(
         _console().print(table)
         return 0
 
-    return _with_runner(go)
+    return _with_runner(go, migrations=False)
 
 
 @app.command
@@ -368,7 +375,7 @@ def backup(
                              f"{', encrypted' if made['encryption'] else ''})", markup=False)
         return 0
 
-    return _with_runner(go)
+    return _with_runner(go, migrations=False)
 
 
 @backup_app.command(name="list")
@@ -390,7 +397,7 @@ def backup_list(*, json_: JsonFlag = False) -> int:
         out.print(table if backups else "no backups yet")
         return 0
 
-    return _with_runner(go, connect=False)
+    return _with_runner(go, connect=False, migrations=False)
 
 
 def _size(n: int) -> str:
@@ -421,7 +428,7 @@ def restore(
                              f"history head {restored['history_head'] or '(none)'}", markup=False)
         return 0
 
-    return _with_runner(go)
+    return _with_runner(go, migrations=False)
 
 
 @app.command
@@ -449,7 +456,7 @@ def check(
                           if differences else "no drift: the database matches the models")
         return ValidationFailed.exit_code if differences else 0
 
-    return _with_runner(go)
+    return _with_runner(go, migrations=False)
 
 
 @app.command
@@ -500,10 +507,18 @@ def run_cli(argv: list[str] | None = None) -> int:
 
 
 def _show_ncm_warnings() -> None:
-    """ncm's own warnings (a deprecated setting, a section no plugin reads) are meant for the
-    user: one line each on stderr, DeprecationWarnings included (Python hides those by default)."""
+    """ncm's own warnings (a deprecated setting, a section no plugin reads, an ignored file, a
+    plugin hook that raised) are meant for the user: one line each on stderr, DeprecationWarnings
+    included (Python hides those by default). Errors logged by the runner are not repeated: the
+    command reports them itself."""
     warnings.filterwarnings("default", category=DeprecationWarning, module="ncm_core")
     warnings.formatwarning = lambda message, *_, **__: f"warning: {message}\n"
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.addFilter(lambda record: record.levelno == logging.WARNING)
+    log = logging.getLogger("ncm")
+    log.addHandler(handler)
+    log.propagate = False
 
 
 def _error(exc: BaseException, code: int, internal: bool = False) -> int:

@@ -70,8 +70,9 @@ class MigrationRunner:
 
     # -- lifecycle -------------------------------------------------------------------
     async def initialize(self) -> None:
-        """Load the migration files (bad input fails before the database is touched), then connect."""
-        self.load()
+        """Connect. The migration files are read by the commands that need them (each before it
+        changes anything), so a broken file or a missing directory does not stop ``backup``,
+        ``restore``, ``check`` or ``history``."""
         self.backend = backend_class(self.config)(self.config)
         await self.backend.connect()
 
@@ -376,9 +377,9 @@ class MigrationRunner:
         if empty and not autogenerate:
             raise UsageError("--empty goes with --autogenerate: without it, the new file is the template")
         backend = self.backend or backend_class(self.config)
-        steps = await self._generated_steps(kinds[name]().template(backend), metadata, empty) if autogenerate else None
         directory = Path(self.config.migration_directory)
         directory.mkdir(parents=True, exist_ok=True)
+        steps = await self._generated_steps(kinds[name]().template(backend), metadata, empty) if autogenerate else None
         graph = self.load()
         heads = graph.heads() if any(m.alembic for m in graph.order) else []
         moment = datetime.now(timezone.utc)

@@ -41,6 +41,7 @@ async def test_drift_ignores_the_ncm_and_alembic_bookkeeping_tables(runner_facto
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 async def test_validate_drift_exits_3_and_lists_the_differences(ncm, database_url, project_dir):
+    (project_dir / "migrations").mkdir()  # validate checks the migrations too
     await create_schema(database_url, write_models(project_dir, BASE))
     done = ncm(database_url, "validate", "--drift", "--metadata", write_models(project_dir, GROWN))
     assert done.returncode == 3

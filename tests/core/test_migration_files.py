@@ -90,5 +90,6 @@ def test_private_files_are_not_migrations(migrations_dir, write_migration):
     assert [m.version for m in load_migrations(migrations_dir)] == ["001_a"]
 
 
-def test_missing_directory_has_no_migrations(tmp_path):
-    assert load_migrations(tmp_path / "nope") == []
+def test_a_missing_directory_is_an_error_naming_it(tmp_path):
+    with pytest.raises(MigrationFileError, match=f"migration directory {tmp_path / 'nope'} does not exist"):
+        load_migrations(tmp_path / "nope")

@@ -24,15 +24,7 @@ from ncm_postgres import dump as pgdump
 from ncm_postgres.dump import quote_ident
 from ncm_sql import SQLBackend
 from ncm_sql.clitools import dump_to, load_from
-
-_HOLDER = sa.text("""
-    SELECT a.pid, a.application_name, a.usename, host(a.client_addr) AS client, a.state_change
-    FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-      AND l.classid::bigint = :high AND l.objid::bigint = :low
-""")
-
+from ncm_sql.sqlfiles import read_sql
 
 def lock_key(database: str, schema: str | None) -> int:
     """The advisory lock's 64-bit key: one lock per database and schema, same on every machine."""
@@ -103,7 +95,7 @@ class PostgresBackend(SQLBackend):
         return f"{self.sqlalchemy_url().database}" + (f" (schema {schema})" if schema else "")
 
     async def _holder(self, conn: Any, key: int) -> str | None:
-        row = (await conn.execute(_HOLDER, {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF})).first()
+        row = (await conn.execute(sa.text(read_sql("ncm_postgres", "lock_holder.sql")), {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF})).first()
         if row is None:
             return None
         since = row.state_change.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if row.state_change else "?"

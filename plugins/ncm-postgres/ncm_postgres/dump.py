@@ -2,7 +2,7 @@
 
 A backup is ``pg_dump -Fc`` (compressed, restorable with the stock ``pg_restore``) of the whole
 database, or of the ``[postgresql]`` schema alone when one is configured. A restore runs, in ONE
-transaction (``psql --single-transaction``): first :func:`reset_database_sql` (or
+transaction (``psql --single-transaction``): first ``reset_database.sql`` (or
 :func:`reset_schema_sql`), which drops everything the dump will recreate - every non-system
 schema, so that objects created after the backup disappear too - then the SQL
 ``pg_restore`` renders from the archive. Whatever fails, the database is left as it was.
@@ -14,22 +14,14 @@ server); :func:`client` checks that before anything runs.
 from __future__ import annotations
 
 import os
-import re
-from importlib import resources
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ncm_core.errors import BackupError
 from ncm_sql.clitools import find_tool, tool_version
+from ncm_sql.sqlfiles import read_sql
 
 FORMAT = "pg_dump custom (-Fc)"
-
-def reset_database_sql() -> str:
-    """Drop every non-system schema, then make ``public`` as template0 has it
-    (``reset_database.sql``, beside this module)."""
-    return resources.files("ncm_postgres").joinpath("reset_database.sql").read_text(encoding="utf-8")
-
 
 def reset_schema_sql(schema: str) -> str:
     """Drop the one schema a ``[postgresql]`` schema's dump holds (the dump creates it again)."""
@@ -50,22 +42,12 @@ class Client:
     version: str
 
 
-def _major(version: str) -> int | None:
-    match = re.search(r"\b(\d+)(?:\.\d+)?", version.split(")", 1)[-1])
-    return int(match.group(1)) if match else None
-
-
 async def client(server_version_num: int) -> Client:
     """pg_dump, pg_restore and psql, checked to be at least the server's major version."""
     server_major = server_version_num // 10000
     package = f"postgresql-client-{server_major} (or newer)"
     tools = [find_tool([name], package) for name in ("pg_dump", "pg_restore", "psql")]
-    version = await tool_version(tools[0])
-    major = _major(version)
-    if major is None or major < server_major:
-        raise BackupError(f"{version} is older than the server (PostgreSQL {server_major}): "
-                          f"install {package}")
-    return Client(*tools, version=version)
+    return Client(*tools, version=await tool_version(tools[0], server_major, "PostgreSQL", package))
 
 
 def environment(url: sa.URL, connect_timeout: float) -> dict[str, str]:
@@ -92,7 +74,7 @@ def dump_command(tools: Client, schema: str | None) -> list[str]:
 
 def restore_commands(tools: Client, schema: str | None) -> list[list[str]]:
     """pg_restore renders the archive as SQL; psql runs the reset and that SQL in one transaction."""
-    reset = reset_schema_sql(schema) if schema else reset_database_sql()
+    reset = reset_schema_sql(schema) if schema else read_sql("ncm_postgres", "reset_database.sql")
     return [
         [tools.pg_restore, "--no-owner", "--file=-"],
         [tools.psql, "--no-psqlrc", "--quiet", "--no-password", "--set=ON_ERROR_STOP=1",

@@ -11,6 +11,7 @@ and the tools' error output is masked before anyone sees it.
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 import tempfile
@@ -33,12 +34,18 @@ def find_tool(names: Sequence[str], package: str) -> str:
     raise BackupError(f"{' / '.join(names)} not found on PATH: install {package}")
 
 
-async def tool_version(path: str) -> str:
-    """The first line ``<tool> --version`` prints, e.g. ``pg_dump (PostgreSQL) 15.6``."""
+async def tool_version(path: str, at_least: int | None = None, server: str = "", package: str = "") -> str:
+    """The first line ``<tool> --version`` prints, e.g. ``pg_dump (PostgreSQL) 15.6``; with
+    ``at_least``, one line naming ``package`` when the tool's major version is older (pg_dump
+    refuses to dump a newer server)."""
     proc = await asyncio.create_subprocess_exec(path, "--version", stdout=subprocess.PIPE,
                                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     out, _ = await proc.communicate()
-    return out.decode(errors="replace").strip().splitlines()[0] if out.strip() else Path(path).name
+    version = out.decode(errors="replace").strip().splitlines()[0] if out.strip() else Path(path).name
+    major = re.search(r"\b(\d+)(?:\.\d+)?", version.split(")", 1)[-1])
+    if at_least is not None and (major is None or int(major.group(1)) < at_least):
+        raise BackupError(f"{version} is older than the server ({server} {at_least}): install {package}")
+    return version
 
 
 def first_error(text: str) -> str:

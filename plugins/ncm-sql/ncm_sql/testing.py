@@ -123,3 +123,54 @@ def upgrade():
             await runner.run_migrations()
             (record,) = await runner.db.read_history()
             assert record.description == description
+
+    # -- faults: what a migration's own code can do wrong --------------------------------
+    async def test_sys_exit_in_a_migration_fails_it_and_the_run_stops(
+            self, database_url, write_migration, runner_factory):
+        write_migration("001_exits", self.create_source("ncm_c_exits").replace(
+            "def upgrade():\n", "def upgrade():\n    import sys\n    sys.exit(0)\n"))
+        write_migration("002_after", self.create_source("ncm_c_after"))
+        async with runner_factory(database_url) as runner:
+            results = await runner.run_migrations()
+            assert [(r["version"], r["status"]) for r in results] == [("001_exits", FAILED)]
+            assert "SystemExit" in results[0]["error"]
+            assert [(r.version, r.status) for r in await runner.db.read_history()] == [("001_exits", FAILED)]
+            assert not await self.exists(runner, "ncm_c_after")
+
+    async def test_keyboard_interrupt_raised_by_a_migration_fails_it(
+            self, database_url, write_migration, runner_factory):
+        write_migration("001_interrupts", "async def upgrade(ctx):\n    raise KeyboardInterrupt\n")
+        async with runner_factory(database_url) as runner:
+            (result,) = await runner.run_migrations()
+            assert result["status"] == FAILED and "KeyboardInterrupt" in result["error"]
+
+    async def test_commit_sent_by_a_migration_is_refused_naming_the_file(
+            self, database_url, write_migration, runner_factory):
+        path = write_migration("001_commits", self.create_source("ncm_c_commits").replace(
+            "sa.Column(\"label\", sa.String(50)))\n", "sa.Column(\"label\", sa.String(50)))\n    op.execute(\"COMMIT\")\n"))
+        write_migration("002_after", self.create_source("ncm_c_after"))
+        async with runner_factory(database_url) as runner:
+            atomic = runner.db.is_atomic(runner.load().order[0])
+            results = await runner.run_migrations()
+            assert [(r["version"], r["status"]) for r in results] == [("001_commits", FAILED)]
+            assert f"{path}: runs COMMIT itself" in results[0]["error"] and results[0]["statement"] == "COMMIT"
+            assert await self.exists(runner, "ncm_c_commits") is not atomic
+
+    async def test_rollback_sent_by_an_async_step_is_refused(self, database_url, write_migration, runner_factory):
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        write_migration("002_rolls_back", "async def upgrade(ctx):\n    await ctx.execute(\"ROLLBACK\")\n")
+        async with runner_factory(database_url) as runner:
+            results = await runner.run_migrations()
+            assert [(r["version"], r["status"]) for r in results] == [("001_first", APPLIED), ("002_rolls_back", FAILED)]
+            assert "runs ROLLBACK itself" in results[1]["error"]
+            assert await self.exists(runner, "ncm_c_first")
+            history = {r.version: r.status for r in await runner.db.read_history()}
+            assert history == {"001_first": APPLIED, "002_rolls_back": FAILED}
+
+    async def test_a_failure_names_the_line_of_the_migration_that_raised(
+            self, database_url, write_migration, runner_factory):
+        path = write_migration("001_broken", self.failing_source("ncm_c_broken"))
+        line = path.read_text().splitlines().index('    raise RuntimeError("boom")') + 1
+        async with runner_factory(database_url) as runner:
+            (result,) = await runner.run_migrations()
+            assert result["error"].endswith(f"RuntimeError: boom ({path}:{line})")

@@ -1,0 +1,94 @@
+"""Bad input through the real `ncm` command: one line naming the file or setting, exit 2,
+and nothing changed."""
+
+import logging
+
+from ncm_core import hookimpl
+
+MIGRATION = '"""A."""\ndef upgrade():\n    pass\n'
+
+
+def test_a_missing_migration_directory_is_exit_2_naming_it(project, ncm):
+    (project / "migrations").rmdir()
+    done = ncm("run", check=2)
+    assert "migration directory migrations does not exist" in done.stderr
+    assert not (project / "app.db").exists()
+
+
+def test_a_migration_directory_that_is_a_file_is_exit_2(project, ncm):
+    (project / "migrations").rmdir()
+    (project / "migrations").write_text("")
+    assert "migrations is not a directory" in ncm("status", check=2).stderr
+
+
+def test_create_makes_a_missing_migration_directory(project, ncm):
+    (project / "migrations").rmdir()
+    ncm("create", "first one")
+    assert len(list((project / "migrations").glob("*_first_one.py"))) == 1
+
+
+def test_an_empty_target_version_is_exit_2(project, ncm):
+    (project / "migrations" / "001_a.py").write_text(MIGRATION)
+    assert "the version is empty" in ncm("run", "--target-version", "", check=2).stderr
+    assert "pending" in ncm("status").stdout
+
+
+def test_depends_on_that_is_not_a_list_is_exit_2_naming_the_file(project, ncm):
+    (project / "migrations" / "001_a.py").write_text(MIGRATION + "depends_on = 5\n")
+    done = ncm("run", check=2)
+    assert "001_a.py: depends_on must be a version or a list of versions (strings), not 5" in done.stderr
+    assert "internal error" not in done.stderr
+
+
+def test_a_broken_symlink_is_exit_2_naming_it(project, ncm):
+    (project / "migrations" / "001_a.py").symlink_to(project / "nowhere.py")
+    assert "001_a.py: is a broken symbolic link" in ncm("run", check=2).stderr
+
+
+def test_files_ncm_does_not_read_are_warned_about_once(project, ncm):
+    (project / "migrations" / "001_a.py").write_text(MIGRATION)
+    (project / "migrations" / "002_b.sql").write_text("CREATE TABLE b (id int);")
+    (project / "migrations" / "003_c.py").mkdir()
+    done = ncm("run")
+    assert done.stderr.count("002_b.sql: ignored") == 1 and done.stderr.count("003_c.py: ignored") == 1
+
+
+def test_a_failure_is_printed_once_naming_the_line(project, ncm):
+    (project / "migrations" / "001_a.py").write_text('"""A."""\ndef upgrade():\n    raise RuntimeError("boom")\n')
+    done = ncm("run", check=1)
+    assert done.stderr.count("RuntimeError: boom") == 1 and "001_a.py:3)" in done.stderr
+
+
+class RaisingAfterHooks:
+    @hookimpl
+    def ncm_after_migration(self, migration):
+        raise RuntimeError("metrics are down")
+
+    @hookimpl
+    def ncm_after_run(self, results):
+        raise RuntimeError("chat is down")
+
+
+async def test_an_after_hook_that_raises_is_a_warning_and_the_run_stands(
+        tmp_path, write_migration, runner_factory, register_plugin):
+    register_plugin(RaisingAfterHooks(), name="raising")
+    write_migration("001_a", MIGRATION)
+    seen = Captured()
+    logging.getLogger("ncm").addHandler(seen)
+    try:
+        async with runner_factory(f"sqlite+aiosqlite:///{tmp_path}/t.db") as runner:
+            assert [r["status"] for r in await runner.run_migrations()] == ["applied"]
+            assert [r.status for r in await runner.db.read_history()] == ["applied"]
+    finally:
+        logging.getLogger("ncm").removeHandler(seen)
+    assert any("plugin raising: ncm_after_migration raised RuntimeError: metrics are down" in w for w in seen.lines)
+    assert any("ncm_after_run raised RuntimeError: chat is down" in w for w in seen.lines)
+
+
+class Captured(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
