@@ -72,3 +72,11 @@ async def test_repair_clears_the_failed_record_and_the_fixed_file_applies(setup,
         path.write_text(path.read_text().replace('    raise RuntimeError("boom half way")\n', ""))
         assert [r["status"] for r in await runner.run_migrations()] == [APPLIED]
         assert await runner.db.db.orders.count_documents({}) == 1
+
+
+async def test_sys_exit_in_a_migration_fails_it(write_migration, runner_factory, mongo_url):
+    write_migration("001_exits", "import sys\n\n\nasync def upgrade(ctx):\n    sys.exit(0)\n")
+    async with runner_factory(mongo_url) as runner:
+        (result,) = await runner.run_migrations()
+        assert result["status"] == "failed" and "SystemExit" in result["error"]
+        assert [(r.version, r.status) for r in await runner.db.read_history()] == [("001_exits", "failed")]

@@ -73,15 +73,19 @@ async def test_an_after_hook_that_raises_is_a_warning_and_the_run_stands(
         tmp_path, write_migration, runner_factory, register_plugin):
     register_plugin(RaisingAfterHooks(), name="raising")
     write_migration("001_a", MIGRATION)
-    seen = Captured()
-    logging.getLogger("ncm").addHandler(seen)
+    seen, log = Captured(), logging.getLogger("ncm")
+    level, log.level = log.level, logging.INFO
+    disabled, log.disabled = log.disabled, False  # another test may have configured logging
+    log.addHandler(seen)
     try:
         async with runner_factory(f"sqlite+aiosqlite:///{tmp_path}/t.db") as runner:
             assert [r["status"] for r in await runner.run_migrations()] == ["applied"]
             assert [r.status for r in await runner.db.read_history()] == ["applied"]
     finally:
-        logging.getLogger("ncm").removeHandler(seen)
-    assert any("plugin raising: ncm_after_migration raised RuntimeError: metrics are down" in w for w in seen.lines)
+        log.removeHandler(seen)
+        log.level, log.disabled = level, disabled
+    assert any("plugin raising: ncm_after_migration raised RuntimeError: metrics are down" in w
+               for w in seen.lines), seen.lines
     assert any("ncm_after_run raised RuntimeError: chat is down" in w for w in seen.lines)
 
 

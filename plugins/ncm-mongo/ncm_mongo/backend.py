@@ -30,6 +30,7 @@ from ncm_core.backend import Backend
 from ncm_core.errors import ConfigError, DatabaseUnavailable, LockTimeout, MigrationFailed, MigrationFileError
 from ncm_core.history import AuditEntry, HistoryRecord
 from ncm_core.locking import wait_for
+from ncm_core.step import FAILURES
 from ncm_mongo import SCHEMES, documents
 from ncm_mongo.context import MongoStepContext, require_async
 from ncm_mongo.dump import dump_database
@@ -194,7 +195,7 @@ class MongoBackend(Backend):
                     await self._run_step(session, migration, direction, record)
             except (MigrationFailed, MigrationFileError):
                 raise
-            except Exception as exc:
+            except FAILURES as exc:
                 raise MigrationFailed(migration.version, describe(exc)) from exc
 
     async def _run_step(self, session: AsyncClientSession, migration: Migration, direction: str,
