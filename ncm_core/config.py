@@ -10,6 +10,7 @@ order: they travel with the core's values and are split off and validated by
 from __future__ import annotations
 
 import contextvars
+import math
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -108,9 +109,16 @@ class MigrationConfig(BaseSettings):
     @field_validator("lock_timeout", "connect_timeout")
     @classmethod
     def _positive(cls, seconds: float) -> float:
-        if seconds <= 0:
-            raise ValueError("must be a positive number of seconds")
+        if not math.isfinite(seconds) or seconds <= 0:
+            raise ValueError("must be a positive, finite number of seconds")
         return seconds
+
+    @field_validator("backup_retention")
+    @classmethod
+    def _not_negative(cls, count: int) -> int:
+        if count < 0:
+            raise ValueError("must be 0 (keep every backup) or more")
+        return count
 
     @model_validator(mode="after")
     def _infer_database_type(self) -> MigrationConfig:

@@ -234,3 +234,15 @@ def test_a_configuration_without_sections_loads_no_plugin(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True,
                           env={k: v for k, v in os.environ.items() if not k.startswith("MIGRATION_")})
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])
+def test_a_lock_timeout_that_is_not_a_positive_finite_number_is_rejected(monkeypatch, value):
+    monkeypatch.setenv("MIGRATION_LOCK_TIMEOUT", value)
+    with pytest.raises(ConfigError, match="lock_timeout: .*positive, finite number of seconds"):
+        load_config()
+
+
+def test_a_negative_backup_retention_is_rejected():
+    with pytest.raises(ConfigError, match="backup_retention: .*0 \\(keep every backup\\) or more"):
+        load_config(backup_retention=-1)

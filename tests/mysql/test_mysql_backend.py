@@ -283,3 +283,11 @@ def test_unresolvable_host_is_one_clear_line(ncm):
     assert done.returncode == 4
     assert "cannot connect to mysql://ncm:***@no-such-host.invalid/db" in done.stderr
     assert "s3cr3t-pw" not in done.stderr and done.stderr.strip().count("\n") == 0
+
+
+async def test_a_url_without_a_database_is_one_clear_line(server_url, runner_factory):
+    url = sa.URL.create(server_url.drivername, server_url.username, server_url.password, server_url.host,
+                        server_url.port).render_as_string(hide_password=False)
+    with pytest.raises(ConfigError, match=r"names no database: add /<database> to it$"):
+        async with runner_factory(url):
+            pass

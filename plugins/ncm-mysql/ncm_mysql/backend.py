@@ -24,15 +24,10 @@ from ncm_mysql import dump as mydump
 from ncm_sql import SQLBackend
 from ncm_sql.clitools import dump_to, load_from
 
-_MAX_LOCK_NAME = 64
-
-
 def lock_name(database: str) -> str:
     """GET_LOCK's name for a database (names are server-wide, at most 64 characters)."""
     name = f"ncm:{database}"
-    if len(name) > _MAX_LOCK_NAME:
-        name = "ncm:" + hashlib.sha256(database.encode()).hexdigest()[:_MAX_LOCK_NAME - 4]
-    return name
+    return name if len(name) <= 64 else "ncm:" + hashlib.sha256(database.encode()).hexdigest()[:60]
 
 
 class TableDefaults:
@@ -57,6 +52,7 @@ class MySQLBackend(SQLBackend):
     URL_SCHEMES = SCHEMES
     DRIVER = "mysql+aiomysql"
     transactional_ddl = False
+    requires_database = True
 
     def impl_mixins(self) -> tuple[type, ...]:
         return (*super().impl_mixins(), TableDefaults)

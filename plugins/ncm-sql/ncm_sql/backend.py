@@ -46,6 +46,8 @@ class SQLBackend(Backend):
     DRIVER: ClassVar[str]
     TEMPLATES = "ncm_sql.templates"
     transactional_ddl: ClassVar[bool] = True
+    requires_database: ClassVar[bool] = False
+    """Whether the URL must name a database (MySQL has no default one to fall back on)."""
     rehearse_dry_run: ClassVar[bool] = False
     defers_ddl: bool = False
     """Send a plain migration's DDL in one batch (ncm_sql.deferred); needs transactional DDL,
@@ -53,6 +55,8 @@ class SQLBackend(Backend):
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
+        if self.requires_database and not self.sqlalchemy_url().database:
+            raise ConfigError(f"database_url {config.safe_url} names no database: add /<database> to it")
         self.defers_ddl = self.defers_ddl and alembic_impl.INTERCEPTS_EXEC
         self.engine: AsyncEngine | None = None
         self._conn: AsyncConnection | None = None
