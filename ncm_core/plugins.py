@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,6 +17,8 @@ from ncm_core.errors import PluginError
 
 ENTRY_POINT_GROUP = "ncm"
 DISABLE_ENV = "NCM_DISABLE_PLUGINS"
+STRICT_ENV = "NCM_STRICT_PLUGINS"
+log = logging.getLogger("ncm")
 DEFAULT_PLUGINS = ("ncm_core.types.hooks", "ncm_core.validators.hooks", "ncm_core.backup")
 
 
@@ -56,13 +59,24 @@ def get_plugins() -> Plugins:
         try:
             pm.register(ep.load(), name=ep.name)
         except Exception as exc:  # a broken plugin must not take the CLI down
-            broken.append(PluginInfo(ep.name, dist.version if dist else "?", dist.name if dist else "?",
-                                     error=f"{type(exc).__name__}: {exc}"))
+            report_broken(broken, PluginInfo(ep.name, dist.version if dist else "?", dist.name if dist else "?",
+                                             error=f"{type(exc).__name__}: {exc}"))
             continue
         if dist is not None:
             distributions[ep.name] = (dist.name, dist.version)
     _drop_misspelled(pm, broken, distributions)
     return Plugins(pm, broken, sorted(blocked), distributions)
+
+
+def report_broken(broken: list[PluginInfo], info: PluginInfo) -> None:
+    """A plugin that failed to load is said on every command (one warning line), not only by
+    ``ncm plugins``: a run without the plugin a team relies on must not look like a normal one.
+    With NCM_STRICT_PLUGINS=1 it is an error instead."""
+    broken.append(info)
+    text = f"plugin {info.name} ({info.distribution} {info.version}) failed to load: {info.error}"
+    if os.environ.get(STRICT_ENV, "") not in ("", "0"):
+        raise PluginError(f"{text} ({STRICT_ENV} is set)")
+    log.warning("%s; ncm goes on without it", text)
 
 
 def _drop_misspelled(pm: pluggy.PluginManager, broken: list[PluginInfo],
@@ -76,7 +90,7 @@ def _drop_misspelled(pm: pluggy.PluginManager, broken: list[PluginInfo],
             name = pm.get_name(exc.plugin) or "?"
             dist, version = distributions.pop(name, ("?", "?"))
             pm.unregister(exc.plugin)
-            broken.append(PluginInfo(name, version, dist, error=str(exc)))
+            report_broken(broken, PluginInfo(name, version, dist, error=str(exc)))
 
 
 def plugin_manager() -> pluggy.PluginManager:
@@ -121,7 +135,7 @@ def _call_registration(impl: pluggy.HookImpl, arguments: dict[str, Any]) -> list
         broken = get_plugins().broken
         if not any(b.name == impl.plugin_name for b in broken):
             dist, version = distribution_of(impl.plugin_name)
-            broken.append(PluginInfo(impl.plugin_name, version, dist, error=f"{type(exc).__name__}: {exc}"))
+            report_broken(broken, PluginInfo(impl.plugin_name, version, dist, error=f"{type(exc).__name__}: {exc}"))
         return []
 
 

@@ -124,3 +124,13 @@ def test_backend_registration_is_asked_for_the_scheme_a_run_needs(fresh_plugins,
     plugins.collect("ncm_register_backends", scheme="duckdb")
     plugins.collect("ncm_register_backends")
     assert asked == ["duckdb", None]
+
+
+def test_a_plugin_that_fails_to_load_is_an_error_with_strict_plugins(monkeypatch, fresh_plugins):
+    def broken():
+        raise ImportError("no module named 'boto3'")
+
+    monkeypatch.setenv("NCM_STRICT_PLUGINS", "1")
+    entry_points(monkeypatch, FakeEntryPoint("s3", broken))
+    with pytest.raises(PluginError, match=r"^plugin s3 \(ncm-fake 9.9\) failed to load: ImportError: .*boto3"):
+        fresh_plugins()

@@ -96,3 +96,18 @@ class Captured(logging.Handler):
 
     def emit(self, record):
         self.lines.append(record.getMessage())
+
+
+def test_a_plugin_that_fails_to_load_is_a_warning_on_every_command(project, ncm, tmp_path):
+    (project / "migrations" / "001_a.py").write_text(MIGRATION)
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "ncm_broken_plugin.py").write_text("raise ImportError('no module named boto3')\n")
+    dist = tmp_path / "site" / "ncm_broken_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ncm-broken-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[ncm]\nbroken = ncm_broken_plugin\n")
+    env = {"PYTHONPATH": str(tmp_path / "site")}
+    for command in ("run", "status", "validate"):
+        assert "warning: plugin broken (ncm-broken-plugin 1.0) failed to load" in ncm(command, env=env).stderr
+    done = ncm("status", env={**env, "NCM_STRICT_PLUGINS": "1"}, check=7)
+    assert done.stderr.startswith("error: plugin broken (ncm-broken-plugin 1.0) failed to load: ImportError")
