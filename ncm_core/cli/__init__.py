@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
 def run_cli(argv: list[str] | None = None) -> int:
     """Run a command and return its exit code; errors become one line on stderr."""
     _show_ncm_warnings()
+    _add_plugin_commands()
     tokens = sys.argv[1:] if argv is None else argv
     try:
         code = app.meta(tokens, exit_on_error=False, print_error=True)
@@ -73,6 +75,15 @@ def run_cli(argv: list[str] | None = None) -> int:
             return 2
         return _error(exc, 70, internal=True)
     return code if isinstance(code, int) else 0
+
+
+@cache
+def _add_plugin_commands() -> None:
+    """Plugins' commands join the app once per process (run_cli may be called again, in tests),
+    before parsing so that ``ncm --help`` lists them."""
+    from ncm_core import plugins as registry
+
+    registry.register_commands(app)
 
 
 def _show_ncm_warnings() -> None:

@@ -124,3 +124,26 @@ def test_backend_registration_is_asked_for_the_scheme_a_run_needs(fresh_plugins,
     plugins.collect("ncm_register_backends", scheme="duckdb")
     plugins.collect("ncm_register_backends")
     assert asked == ["duckdb", None]
+
+
+def test_a_command_registration_that_raises_is_reported_and_the_others_register(fresh_plugins, register_plugin):
+    from cyclopts import App
+
+    class Broken:
+        @hookimpl
+        def ncm_register_commands(self, app):
+            raise RuntimeError("cannot add my command")
+
+    class Good:
+        @hookimpl
+        def ncm_register_commands(self, app):
+            app.command("json:dumps", name="good-command", help="a command added by import path")
+
+    register_plugin(Broken(), name="broken-commands")
+    register_plugin(Good(), name="good-commands")
+    app = App(name="ncm")
+    plugins.register_commands(app)
+    assert "good-command" in app
+    (info,) = [b for b in fresh_plugins().broken if b.name == "broken-commands"]
+    assert "cannot add my command" in info.error
+    assert {i.name: i for i in plugins.describe()}["good-commands"].provides == {"commands": ["good-command"]}
