@@ -121,8 +121,9 @@ def ncm_register_commands(app: App) -> None:
     show in ``ncm --help``. Register by import path with a help line,
     ``app.command("myplugin.commands:report", name="report", help="...")``: cyclopts then
     imports that module only when the command runs, and ``ncm --help`` stays fast. An
-    implementation that raises is reported by ``ncm plugins`` like a plugin that failed to
-    load, and the other commands keep working. Returns nothing.
+    implementation that raises (a name ncm or another plugin already has is refused by
+    cyclopts) is reported by ``ncm plugins`` like a plugin that failed to load, and the other
+    commands keep working. Returns nothing.
     """
 
 
