@@ -14,7 +14,6 @@ when encrypted, every chunk's authentication tag) before the backend sees a byte
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import logging
@@ -335,6 +334,8 @@ async def verify_backup(backend: Backend, config: MigrationConfig, path: str | o
     key = passphrase(config)
     if manifest.encrypted and key is None:
         raise BackupError(f"{where} is encrypted: set MIGRATION_ENCRYPTION_KEY to the passphrase it was made with")
+    import asyncio  # here, not at the top: this module loads with the plugins for ncm --help
+
     await asyncio.to_thread(_check_archive, store, name, where, manifest, key, config)
     return VerifiedBackup(store, name, where, manifest)
 

@@ -12,6 +12,7 @@ There are two kinds of hook.
 ``PLUGIN_NAME``; the core collects them from every plugin, and two classes with one name
 is an error naming both plugins. The built-in migration types and validators are
 registered through these same hooks, so a third party's class is treated exactly like ncm's.
+``ncm_register_commands`` is the exception: it adds commands to the ``App`` it is given.
 
 *Lifecycle hooks* (``ncm_before_run`` ...) are called around the work, for notifications,
 metrics and audit. They receive the live objects; they must not change the plan. An
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from cyclopts import App
     from pydantic import BaseModel
 
     from ncm_core.backend import Backend
@@ -108,6 +110,20 @@ def ncm_register_settings() -> list[type[BaseModel]]:
 
     Keep the module that defines the model light (pydantic only): sections are collected
     whenever a configuration holds one, before any backend is chosen.
+    """
+
+
+@hookspec
+def ncm_register_commands(app: App) -> None:
+    """Add commands to ``ncm``: call ``app.command`` on the cyclopts ``App`` given.
+
+    Called once when the CLI is built, before the command line is parsed, so the commands
+    show in ``ncm --help``. Register by import path with a help line,
+    ``app.command("myplugin.commands:report", name="report", help="...")``: cyclopts then
+    imports that module only when the command runs, and ``ncm --help`` stays fast. An
+    implementation that raises (a name ncm or another plugin already has is refused by
+    cyclopts) is reported by ``ncm plugins`` like a plugin that failed to load, and the other
+    commands keep working. Returns nothing.
     """
 
 

@@ -37,6 +37,7 @@ class Plugins:
     broken: list[PluginInfo]
     disabled: list[str]
     distributions: dict[str, tuple[str, str]]
+    commands: dict[str, list[str]] = field(default_factory=dict)
 
 
 def disabled_names() -> set[str]:
@@ -139,8 +140,21 @@ def _call_registration(impl: pluggy.HookImpl, arguments: dict[str, Any]) -> list
         return []
 
 
+def register_commands(app: Any) -> None:
+    """Let every plugin add its commands to the CLI's ``app``, one implementation at a time so
+    that one that raises is reported (``ncm plugins``) and the others still register. What
+    each added is remembered for ``describe``."""
+    commands = get_plugins().commands
+    for impl in plugin_manager().hook.ncm_register_commands.get_hookimpls():
+        before = set(app)
+        _call_registration(impl, {"app": app})
+        if added := [name for name in app if name not in before]:
+            commands.setdefault(impl.plugin_name, []).extend(added)
+
+
 def describe() -> list[PluginInfo]:
-    """Every loaded plugin with its version and what each registration hook got from it."""
+    """Every loaded plugin with its version and what each registration hook got from it (the
+    commands once the CLI has registered them)."""
     pm = plugin_manager()
     infos: dict[str, PluginInfo] = {}
     for hook_name in ("ncm_register_backends", "ncm_register_migration_types",
@@ -155,6 +169,8 @@ def describe() -> list[PluginInfo]:
                  if not h.name.startswith("ncm_register_")]
         if hooks:
             info.provides["hooks"] = sorted(hooks)
+    for name, commands in get_plugins().commands.items():
+        _info(infos, name).provides["commands"] = sorted(commands)
     broken = get_plugins().broken
     failed = {b.name for b in broken}
     return sorted((i for i in infos.values() if i.name not in failed), key=lambda i: i.name) + broken

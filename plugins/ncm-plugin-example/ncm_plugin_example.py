@@ -1,4 +1,4 @@
-"""A third party's ncm plugin: a validator and an after-migration hook."""
+"""A third party's ncm plugin: a validator, an after-migration hook and a command."""
 
 import json
 import os
@@ -30,3 +30,10 @@ def ncm_after_migration(migration, direction, result):
         with open(path, "a", encoding="utf-8") as log:
             log.write(json.dumps({"version": migration.version, "direction": direction,
                                   "duration_ms": result["duration_ms"]}) + "\n")
+
+
+@hookimpl
+def ncm_register_commands(app):
+    """By import path, so the command's module loads only when it runs."""
+    app.command("ncm_plugin_example_commands:example_steps", name="example-steps",
+                help="Print the steps the after-migration hook logged to $NCM_EXAMPLE_LOG.")

@@ -134,3 +134,26 @@ def test_a_plugin_that_fails_to_load_is_an_error_with_strict_plugins(monkeypatch
     entry_points(monkeypatch, FakeEntryPoint("s3", broken))
     with pytest.raises(PluginError, match=r"^plugin s3 \(ncm-fake 9.9\) failed to load: ImportError: .*boto3"):
         fresh_plugins()
+
+
+def test_a_command_registration_that_raises_is_reported_and_the_others_register(fresh_plugins, register_plugin):
+    from cyclopts import App
+
+    class Broken:
+        @hookimpl
+        def ncm_register_commands(self, app):
+            raise RuntimeError("cannot add my command")
+
+    class Good:
+        @hookimpl
+        def ncm_register_commands(self, app):
+            app.command("json:dumps", name="good-command", help="a command added by import path")
+
+    register_plugin(Broken(), name="broken-commands")
+    register_plugin(Good(), name="good-commands")
+    app = App(name="ncm")
+    plugins.register_commands(app)
+    assert "good-command" in app
+    (info,) = [b for b in fresh_plugins().broken if b.name == "broken-commands"]
+    assert "cannot add my command" in info.error
+    assert {i.name: i for i in plugins.describe()}["good-commands"].provides == {"commands": ["good-command"]}

@@ -1,0 +1,58 @@
+"""The commands that start a migration history or add to it without running steps:
+``create`` writes a file, ``baseline`` records what a database already has."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from cyclopts import Parameter
+
+from ncm_core.cli.common import JsonFlag, console, print_json, with_runner
+
+TypeName = Annotated[str, Parameter(help="schema, data, index, seed, or a type a plugin adds")]
+
+
+def create(
+    description: str,
+    *,
+    type: Annotated[TypeName, Parameter(name=["--type", "-t"])] = "schema",
+    autogenerate: Annotated[bool, Parameter(help="fill the steps from the difference between the database "
+                                                 "and the SQLAlchemy models (Alembic's autogenerate)",
+                                            negative="")] = False,
+    metadata: Annotated[str | None, Parameter(help="the models, as module:attribute (e.g. myapp.models:Base.metadata); "
+                                                   "default: target_metadata")] = None,
+    empty: Annotated[bool, Parameter(help="with --autogenerate, write the file even when nothing differs",
+                                     negative="")] = False,
+) -> int:
+    """Write a new migration file from the type's template."""
+    async def go(runner: Any) -> int:
+        version = await runner.create_migration(description, type, autogenerate=autogenerate, metadata=metadata,
+                                                empty=empty)
+        console().print(f"created {Path(runner.config.migration_directory) / (version + '.py')}")
+        return 0
+
+    return with_runner(go, connect=autogenerate, migrations=False)
+
+
+def baseline(
+    *,
+    from_alembic: Annotated[bool, Parameter(help="adopt a database Alembic manages: record the revisions in "
+                                                 "alembic_version and all before them", negative="")] = False,
+    version: Annotated[str | None, Parameter(help="record this version and everything before it")] = None,
+    json_: JsonFlag = False,
+) -> int:
+    """Record migrations as applied without running them, for a database that already has them."""
+    async def go(runner: Any) -> int:
+        recorded = await runner.baseline(version=version, from_alembic=from_alembic)
+        if json_:
+            print_json(recorded)
+            return 0
+        out = console()
+        for r in recorded:
+            out.print(f"baseline {r['version']}  {r['description']}", markup=False)
+        out.print(f"{len(recorded)} migration(s) recorded as applied; `ncm run` applies what is newer"
+                  if recorded else "nothing to record: those migrations are already in the history")
+        return 0
+
+    return with_runner(go)

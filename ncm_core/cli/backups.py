@@ -1,0 +1,83 @@
+"""``ncm backup`` (with ``backup list``) and ``ncm restore``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from cyclopts import App, Parameter
+
+from ncm_core.cli.common import JsonFlag, console, print_json, with_runner
+from ncm_core.errors import UsageError
+
+backup_app = App(name="backup", help="Back the database up, or list the backups (ncm backup list).")
+
+
+@backup_app.default
+def backup(
+    path: Annotated[str | None, Parameter(help="a name in the backup store, or a file path; default: a new name")] = None,
+    *,
+    json_: JsonFlag = False,
+) -> int:
+    """Back the database up (encrypted when MIGRATION_ENCRYPTION_KEY is set)."""
+    async def go(runner: Any) -> int:
+        made = await runner.backup_database(path)
+        if json_:
+            print_json(made)
+        else:
+            console().print(f"backup written to {made['location']} ({_size(made['size'])}"
+                            f"{', encrypted' if made['encryption'] else ''})", markup=False)
+        return 0
+
+    return with_runner(go, migrations=False)
+
+
+@backup_app.command(name="list")
+def backup_list(*, json_: JsonFlag = False) -> int:
+    """List the backups in the backup store, newest first, from their manifests."""
+    async def go(runner: Any) -> int:
+        backups = await runner.list_backups()
+        if json_:
+            print_json(backups)
+            return 0
+        from rich.table import Column, Table
+
+        table = Table("created at (UTC)", Column("location", overflow="fold"), Column("database", overflow="fold"),
+                      "history head", "size", "encrypted")
+        for b in backups:
+            table.add_row(b["created_at"][:19].replace("T", " "), b["location"], f"{b['database']} ({b['backend']})",
+                          b["history_head"] or "(none)", _size(b["size"]), "yes" if b["encryption"] else "no")
+        out = console()
+        out.print(table if backups else "no backups yet")
+        return 0
+
+    return with_runner(go, connect=False, migrations=False)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def restore(
+    path: Annotated[str, Parameter(help="a backup's name in the store, or the path of its archive")],
+    *,
+    yes: Annotated[bool, Parameter(help="confirm replacing the database (required in production)", negative="")] = False,
+    json_: JsonFlag = False,
+) -> int:
+    """Replace the database's contents, history included, with a verified backup's."""
+    async def go(runner: Any) -> int:
+        if runner.config.environment.value == "production" and not yes:
+            raise UsageError("restore replaces the production database's contents; run again with --yes to confirm")
+        restored = await runner.restore_database(path)
+        if json_:
+            print_json(restored)
+        else:
+            console().print(f"restored {restored['location']}: {restored['database']} as of "
+                            f"{restored['created_at'][:19].replace('T', ' ')} UTC, "
+                            f"history head {restored['history_head'] or '(none)'}", markup=False)
+        return 0
+
+    return with_runner(go, migrations=False)

@@ -1,0 +1,136 @@
+"""The commands that look without changing anything: ``status``, ``history``, ``validate``
+and ``check``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from cyclopts import Parameter
+
+from ncm_core.cli.common import JsonFlag, console, print_json, with_runner
+from ncm_core.errors import ValidationFailed
+
+DriftFlag = Annotated[bool, Parameter(help="also compare the live schema with the SQLAlchemy models; differences "
+                                           "fail with exit code 3", negative="")]
+MetadataRef = Annotated[str | None, Parameter(help="the models for --drift, as module:attribute; default: "
+                                                   "target_metadata")]
+
+
+def status(*, json_: JsonFlag = False) -> int:
+    """Show every migration: applied, pending, failed, changed or missing."""
+    async def go(runner: Any) -> int:
+        state = await runner.get_status()
+        state["lock_holder"] = await runner.lock_holder()
+        if json_:
+            print_json(state)
+            return 0
+        from rich.markup import escape
+        from rich.table import Table
+
+        colours = {"applied": "green", "baseline": "green", "pending": "yellow", "failed": "red", "changed": "red",
+                   "missing": "red"}
+        table = Table(title=f"{state['database']} ({state['backend']})", title_justify="left")
+        for column in ("version", "description", "type", "state", "applied at"):
+            table.add_column(column)
+        for m in state["migrations"]:
+            colour = colours.get(m["state"], "white")
+            table.add_row(escape(m["version"]), escape(m["description"]), m["type"], f"[{colour}]{m['state']}[/]",
+                          (m["applied_at"] or "").replace("T", " ").removesuffix("+00:00"))
+        out = console()
+        out.print(table)
+        out.print(f"current: {state['current'] or '(none)'}; pending: {state['pending']}")
+        if state["lock_holder"]:
+            out.print(f"lock: held by {state['lock_holder']}")
+        return 0
+
+    return with_runner(go)
+
+
+def validate(
+    *,
+    drift: DriftFlag = False,
+    metadata: MetadataRef = None,
+    json_: JsonFlag = False,
+) -> int:
+    """Check files, dependencies, checksums and history with every registered validator."""
+    async def go(runner: Any) -> int:
+        problems = await runner.validation_problems()
+        if drift:
+            problems += _drift_problems(await runner.drift(metadata))
+        errors = [p for p in problems if p.severity == "error"]
+        if json_:
+            print_json({"valid": not errors, "problems": [p.__dict__ for p in problems]})
+        else:
+            from rich.markup import escape
+
+            out = console()
+            for p in problems:
+                colour = "red" if p.severity == "error" else "yellow"
+                out.print(f"[{colour}]{p.severity}[/] " + escape(f"[{p.validator}] {p.message}"))
+            out.print(f"{len(runner.graph.order)} migration(s) checked: "
+                      + ("valid" if not errors else f"{len(errors)} error(s)"))
+        return ValidationFailed.exit_code if errors else 0
+
+    return with_runner(go)
+
+
+def _drift_problems(differences: list[str]) -> list[Any]:
+    from ncm_core.validators.interface import ERROR, Problem
+
+    return [Problem(ERROR, "drift", None, line) for line in differences]
+
+
+def history(
+    *,
+    audit: Annotated[bool, Parameter(help="show the audit log instead", negative="")] = False,
+    json_: JsonFlag = False,
+) -> int:
+    """Show the history table (or the audit log), oldest first."""
+    async def go(runner: Any) -> int:
+        if audit:
+            rows = [{"at": e.at.isoformat(), "action": e.action, "version": e.version, "outcome": e.outcome,
+                     "actor": e.actor, "details": e.details} for e in await runner.audit_log()]
+            columns = ["at", "action", "version", "outcome", "actor", "details"]
+        else:
+            rows = await runner.get_history()
+            columns = ["applied_at", "version", "status", "execution_ms", "applied_by", "checksum"]
+        if json_:
+            print_json(rows)
+            return 0
+        from rich.table import Table
+
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*(str(row[c])[:16] if c == "checksum" else str(row[c] if row[c] is not None else "")
+                            for c in columns))
+        console().print(table)
+        return 0
+
+    return with_runner(go, migrations=False)
+
+
+def check(
+    *,
+    drift: DriftFlag = False,
+    metadata: MetadataRef = None,
+    json_: JsonFlag = False,
+) -> int:
+    """Connect to the database and report: exit 0 when reachable, 4 when not (3 with --drift
+    when the schema and the models differ)."""
+    async def go(runner: Any) -> int:
+        info = await runner.db.server_info()
+        differences = await runner.drift(metadata) if drift else []
+        if json_:
+            print_json({"ok": not differences, "url": runner.config.safe_url, **info,
+                        **({"drift": differences} if drift else {})})
+        else:
+            out = console()
+            out.print(f"ok: {runner.config.safe_url} ({info['backend']} {info['server_version']})", markup=False)
+            for line in differences:
+                out.print(f"drift: {line}", markup=False, soft_wrap=True)
+            if drift:
+                out.print(f"{len(differences)} difference(s) between the database and the models"
+                          if differences else "no drift: the database matches the models")
+        return ValidationFailed.exit_code if differences else 0
+
+    return with_runner(go, migrations=False)

@@ -1,0 +1,121 @@
+"""``ncm run`` and ``ncm rollback``, the commands that apply or revert steps, and ``ncm
+repair``, which mends the history they left behind; with the live progress they print."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from cyclopts import Parameter
+
+from ncm_core.cli.common import JsonFlag, console, print_json, with_runner
+from ncm_core.errors import MigrationFailed
+from ncm_core.hookspecs import hookimpl
+
+
+class _Reporter:
+    """Prints each step as it happens, through the same lifecycle hooks plugins use: colour on
+    a terminal, plain lines (cheap for thousands of steps) in logs and pipes."""
+
+    def __init__(self) -> None:
+        self.console = console(stderr=True) if sys.stderr.isatty() else None
+
+    def _line(self, colour: str, verb: str, text: str) -> None:
+        if self.console is None:
+            sys.stderr.write(f"{verb} {text}\n")
+        else:
+            from rich.markup import escape
+
+            self.console.print(f"[{colour}]{verb}[/] {escape(text)}")
+
+    @hookimpl
+    def ncm_after_migration(self, migration: Any, direction: str, result: dict[str, Any]) -> None:
+        verb = "applied " if direction == "up" else "reverted"
+        self._line("green", verb, f"{migration.version}  {result['duration_ms']} ms")
+
+    @hookimpl
+    def ncm_on_failure(self, migration: Any, direction: str, error: Exception) -> None:
+        self._line("red", "failed  ", f"{migration.version}: {error}")
+
+
+def _reporting(fn: Callable[[], int], quiet: bool) -> int:
+    if quiet:
+        return fn()
+    from ncm_core import plugins
+
+    reporter = _Reporter()
+    pm = plugins.plugin_manager()
+    pm.register(reporter, name="ncm-cli-reporter")
+    try:
+        return fn()
+    finally:
+        pm.unregister(reporter)
+
+
+def _failed(results: list[dict[str, Any]]) -> bool:
+    return any(r["status"] == "failed" for r in results)
+
+
+def run(
+    *,
+    target_version: Annotated[str | None, Parameter(help="apply up to and including this version")] = None,
+    dry_run: Annotated[bool, Parameter(help="print the SQL each pending migration would run", negative="")] = False,
+    database: Annotated[str | None, Parameter(help="expected database type (postgresql, mysql, sqlite, mongodb)")] = None,
+    json_: JsonFlag = False,
+) -> int:
+    """Apply pending migrations in dependency order."""
+    async def go(runner: Any) -> int:
+        results = await runner.run_migrations(target_version=target_version, dry_run=dry_run)
+        if json_:
+            print_json(results)
+        elif dry_run:
+            out = console()
+            for r in results:
+                out.print(f"[bold]-- {r['version']}[/]: {r['description']}")
+                for stmt in r["statements"] or ["-- (no statements)"]:
+                    out.print(stmt if stmt.startswith("--") else f"{stmt};", markup=False)
+            if not results:
+                out.print("nothing to apply")
+        else:
+            applied = sum(r["status"] == "applied" for r in results)
+            out = console()
+            if runner.last_backup is not None:
+                out.print(f"backup written to {runner.last_backup['location']}", markup=False)
+            out.print("nothing to apply: the database is up to date" if not results else
+                      f"{applied} migration(s) applied" + (", then the run stopped on a failure" if _failed(results) else ""))
+        return MigrationFailed.exit_code if _failed(results) else 0
+
+    return _reporting(lambda: with_runner(go, database_type=database), quiet=json_ or dry_run)
+
+
+def rollback(
+    *,
+    version: Annotated[str | None, Parameter(help="revert this version and what depends on it")] = None,
+    steps: Annotated[int | None, Parameter(help="revert the last N applied migrations")] = None,
+    json_: JsonFlag = False,
+) -> int:
+    """Revert applied migrations by running their down steps, newest first."""
+    async def go(runner: Any) -> int:
+        results = await runner.rollback_migration(version=version, steps=steps)
+        if json_:
+            print_json(results)
+        else:
+            console().print(f"{sum(r['status'] != 'failed' for r in results)} migration(s) rolled back"
+                            if results else "nothing to roll back")
+        return MigrationFailed.exit_code if _failed(results) else 0
+
+    return _reporting(lambda: with_runner(go), quiet=json_)
+
+
+def repair() -> int:
+    """Remove failed records and accept the current checksum of edited applied migrations."""
+    async def go(runner: Any) -> int:
+        actions = await runner.repair()
+        out = console()
+        for a in actions:
+            out.print(f"{a['version']}: {a['action']}")
+        out.print(f"{len(actions)} repair(s)" if actions else "nothing to repair")
+        return 0
+
+    return with_runner(go)
