@@ -292,7 +292,8 @@ def prune(store: BackupStore, keep: int, latest: Manifest) -> list[str]:
     for name in same[keep:]:
         store.delete(name)
         store.delete(manifest_name(name))
-        log.info("retention: deleted %s", store.where(name))
+        log.warning("retention: deleted %s (backup_retention = %d keeps the newest backups of this database "
+                    "in the store, named ones included; 0 keeps all)", store.where(name), keep)
     return same[keep:]
 
 

@@ -64,13 +64,14 @@ def _size(n: int) -> str:
 def restore(
     path: Annotated[str, Parameter(help="a backup's name in the store, or the path of its archive")],
     *,
-    yes: Annotated[bool, Parameter(help="confirm replacing the database (required in production)", negative="")] = False,
+    yes: Annotated[bool, Parameter(help="replace the database without asking (required off a terminal in "
+                                        "staging and production)", negative="")] = False,
     json_: JsonFlag = False,
 ) -> int:
     """Replace the database's contents, history included, with a verified backup's."""
     async def go(runner: Any) -> int:
-        if runner.config.environment.value == "production" and not yes:
-            raise UsageError("restore replaces the production database's contents; run again with --yes to confirm")
+        if not yes:
+            _confirm(runner.config, path)
         restored = await runner.restore_database(path)
         if json_:
             print_json(restored)
@@ -81,3 +82,19 @@ def restore(
         return 0
 
     return with_runner(go, migrations=False)
+
+
+def _confirm(config: Any, path: str) -> None:
+    """A restore replaces everything, history included: asked on a terminal in every
+    environment, and refused off one (a script, a CI job) in staging and production unless
+    ``--yes`` says it is meant."""
+    import sys
+
+    environment = config.environment.value
+    if sys.stdin.isatty():
+        answer = input(f"restore {path} over {config.safe_url} ({environment}), replacing its contents and "
+                       "history? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise UsageError("restore cancelled: nothing was changed")
+    elif environment in ("staging", "production"):
+        raise UsageError(f"restore replaces the {environment} database's contents; run again with --yes to confirm")

@@ -2,12 +2,17 @@
 
 import json
 import os
+import pty
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ncm_core.errors import BackupError
+
+NCM = str(Path(sys.executable).with_name("ncm"))
 
 SCHEMA = '''
 """A schema with every kind of object SQLite keeps."""
@@ -321,3 +326,46 @@ def test_cli_wrong_key_is_one_line_without_the_key(with_schema, ncm):
     done = ncm("restore", "secret.bak", env={"MIGRATION_ENCRYPTION_KEY": "wrong-key"}, check=6)
     assert done.stderr.count("\n") == 1 and "encryption key is wrong" in done.stderr
     assert "wrong-key" not in done.stderr and "right-key" not in done.stderr
+
+
+def test_cli_restore_in_staging_off_a_terminal_needs_yes(with_schema, ncm):
+    ncm("backup", "named.bak")
+    change_everything(with_schema / "app.db")
+    changed = snapshot(with_schema / "app.db")
+    refused = ncm("--environment", "staging", "restore", "named.bak", check=2)
+    assert refused.stderr == "error: restore replaces the staging database's contents; run again with --yes to confirm\n"
+    assert snapshot(with_schema / "app.db") == changed
+
+
+def on_terminal(project, args, answer):
+    """The real `ncm` with a terminal for stdin and output, answering its question."""
+    master, terminal = pty.openpty()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATION_")}
+    environ["MIGRATION_DATABASE_URL"] = f"sqlite+aiosqlite:///{project}/app.db"
+    proc = subprocess.Popen([NCM, *args], stdin=terminal, stdout=terminal, stderr=terminal, cwd=project, env=environ)
+    os.close(terminal)
+    os.write(master, answer.encode())
+    output = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(master)
+    return proc.wait(timeout=60), output.decode(errors="replace")
+
+
+@pytest.mark.parametrize("environment", ["development", "production"])
+def test_cli_restore_on_a_terminal_asks_first_in_every_environment(with_schema, ncm, environment):
+    ncm("backup", "named.bak")
+    change_everything(with_schema / "app.db")
+    changed = snapshot(with_schema / "app.db")
+    code, output = on_terminal(with_schema, ["--environment", environment, "restore", "named.bak"], "n\n")
+    assert code == 2 and "replacing its contents and history? [y/N]" in output and "restore cancelled" in output
+    assert snapshot(with_schema / "app.db") == changed
+    code, output = on_terminal(with_schema, ["--environment", environment, "restore", "named.bak"], "y\n")
+    assert code == 0 and "restored" in output
+    assert snapshot(with_schema / "app.db") != changed
