@@ -72,83 +72,79 @@ def call_text(target: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> 
     return text if len(text) <= _LONGEST else text[:_LONGEST] + "...)"
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.statements: list[str] = []
+class StandIn:
+    """What the recording database, collections and client share. A name that is a method of
+    ``_real`` (PyMongo's class) is recorded as a call on ``_target``, but ``with_options`` and
+    ``get_collection``, which lead to another stand-in; any other name is a child (``self[name]``)."""
 
-    def method(self, target: str) -> Callable[..., Nothing]:
+    _real: type
+
+    def __init__(self, statements: list[str], target: str) -> None:
+        self._statements = statements
+        self._target = target
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if not callable(getattr(self._real, name, None)):
+            return self[name]
+        if name == "with_options":
+            return lambda *args, **kwargs: self
+        if name == "get_collection":
+            return lambda collection, *args, **kwargs: self[collection]
+        return self._record(name)
+
+    def __getitem__(self, name: str) -> Any:
+        raise NotImplementedError
+
+    def _record(self, method: str) -> Callable[..., Nothing]:
         def record(*args: Any, **kwargs: Any) -> Nothing:
-            self.statements.append(call_text(target, args, kwargs))
+            self._statements.append(call_text(f"{self._target}.{method}", args, kwargs))
             return Nothing()
 
         return record
 
 
-def _is_method(cls: type, name: str) -> bool:
-    return not name.startswith("_") and callable(getattr(cls, name, None))
+class RecordingCollection(StandIn):
+    _real = AsyncCollection
 
-
-class RecordingCollection:
-    def __init__(self, recorder: Recorder, database: RecordingDatabase, name: str) -> None:
-        self._recorder = recorder
+    def __init__(self, database: RecordingDatabase, name: str) -> None:
+        super().__init__(database._statements, f"db.{name}")
         self.database = database
         self.name = name
         self.full_name = f"{database.name}.{name}"
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name == "with_options":
-            return lambda *args, **kwargs: self
-        if _is_method(AsyncCollection, name):
-            return self._recorder.method(f"db.{self.name}.{name}")
-        return RecordingCollection(self._recorder, self.database, f"{self.name}.{name}")
-
     def __getitem__(self, name: str) -> RecordingCollection:
-        return RecordingCollection(self._recorder, self.database, f"{self.name}.{name}")
+        return RecordingCollection(self.database, f"{self.name}.{name}")
 
 
-class RecordingDatabase:
-    def __init__(self, recorder: Recorder, name: str, client: RecordingClient) -> None:
-        self._recorder = recorder
+class RecordingDatabase(StandIn):
+    _real = AsyncDatabase
+
+    def __init__(self, client: RecordingClient, name: str) -> None:
+        super().__init__(client._statements, "db")
         self.name = name
         self.client = client
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name == "get_collection":
-            return lambda collection, *args, **kwargs: self[collection]
-        if name == "with_options":
-            return lambda *args, **kwargs: self
-        if _is_method(AsyncDatabase, name):
-            return self._recorder.method(f"db.{name}")
-        return self[name]
-
     def __getitem__(self, name: str) -> RecordingCollection:
-        return RecordingCollection(self._recorder, self, name)
+        return RecordingCollection(self, name)
 
 
-class RecordingClient:
-    def __init__(self, recorder: Recorder, database: str) -> None:
-        self._recorder = recorder
-        self.default = RecordingDatabase(recorder, database, self)
+class RecordingClient(StandIn):
+    _real = AsyncMongoClient
+
+    def __init__(self, statements: list[str], database: str) -> None:
+        super().__init__(statements, "client")
+        self.default = RecordingDatabase(self, database)
 
     def get_default_database(self, *args: Any, **kwargs: Any) -> RecordingDatabase:
         return self.default
 
     def get_database(self, name: str | None = None, *args: Any, **kwargs: Any) -> RecordingDatabase:
-        return self.default if name in (None, self.default.name) else RecordingDatabase(self._recorder, name, self)
+        return self.default if name in (None, self.default.name) else RecordingDatabase(self, name)
 
     def __getitem__(self, name: str) -> RecordingDatabase:
         return self.get_database(name)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if _is_method(AsyncMongoClient, name):
-            return self._recorder.method(f"client.{name}")
-        return self[name]
 
 
 class RecordingSession(Nothing):
@@ -163,17 +159,13 @@ class RecordingContext:
     """A step context whose database records operations instead of sending them."""
 
     def __init__(self, config: MigrationConfig, database: str, migration: Migration) -> None:
-        self.recorder = Recorder()
-        self.client = RecordingClient(self.recorder, database)
+        self.statements: list[str] = []
+        self.client = RecordingClient(self.statements, database)
         self.db = self.client.default
         self.session = RecordingSession(self.client)
         self.migration = migration
         self.config = config
         self.progress = progress
-
-    @property
-    def statements(self) -> list[str]:
-        return self.recorder.statements
 
     def collection(self, collection: Any) -> Any:
         return self.db[collection] if isinstance(collection, str) else collection
