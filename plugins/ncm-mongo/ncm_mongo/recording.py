@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.asynchronous.mongo_client import AsyncMongoClient
 
 from ncm_core.progress import progress
-from ncm_mongo.context import after, not_async
+from ncm_mongo.context import MongoStepContext, after
 
 if TYPE_CHECKING:
     from ncm_core.config import MigrationConfig
@@ -155,8 +155,10 @@ class RecordingSession(Nothing):
         self.in_transaction = False
 
 
-class RecordingContext:
-    """A step context whose database records operations instead of sending them."""
+class RecordingContext(MongoStepContext):
+    """A step context whose database records operations instead of sending them. It has no
+    backend and no session to start from, so it sets its own attributes; ``collection`` and
+    ``run_sync`` are the step context's."""
 
     def __init__(self, config: MigrationConfig, database: str, migration: Migration) -> None:
         self.statements: list[str] = []
@@ -167,9 +169,6 @@ class RecordingContext:
         self.config = config
         self.progress = progress
 
-    def collection(self, collection: Any) -> Any:
-        return self.db[collection] if isinstance(collection, str) else collection
-
     async def batches(self, collection: Any, filter: Mapping[str, Any] | None = None,
                       projection: Any = None, size: int = 1000) -> AsyncIterator[list[dict[str, Any]]]:
         coll = self.collection(collection)
@@ -177,6 +176,3 @@ class RecordingContext:
                                + f".sort('_id', 1).limit({size})  -- repeated per batch, _id > last")
         return
         yield
-
-    async def run_sync(self, fn: Callable[..., Any], wants_ctx: bool = False) -> Any:
-        raise not_async(self.migration, fn)
