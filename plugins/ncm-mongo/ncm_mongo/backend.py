@@ -129,23 +129,21 @@ class MongoBackend(Backend):
 
     async def read_history(self) -> list[HistoryRecord]:
         cursor = self._collection(documents.HISTORY).find().sort([("applied_at", 1), ("_id", 1)])
-        return [documents.record_of(d) async for d in cursor]
+        return [documents.from_document(HistoryRecord, d) async for d in cursor]
 
     async def read_audit(self) -> list[AuditEntry]:
-        return [documents.entry_of(d) async for d in self._collection(documents.AUDIT).find().sort("_id", 1)]
+        cursor = self._collection(documents.AUDIT).find().sort("_id", 1)
+        return [documents.from_document(AuditEntry, d) async for d in cursor]
 
     async def _save(self, record: HistoryRecord, session: AsyncClientSession | None = None) -> None:
         await self._collection(documents.HISTORY).replace_one(
             {"_id": record.version}, documents.history_document(record), upsert=True, session=session)
 
-    async def record_failure(self, record: HistoryRecord) -> None:
-        await self._save(record)
-
     async def write_history(self, record: HistoryRecord) -> None:
         await self._save(record)
 
-    async def delete_history(self, version: str) -> None:
-        await self._collection(documents.HISTORY).delete_one({"_id": version})
+    async def delete_history(self, version: str, session: AsyncClientSession | None = None) -> None:
+        await self._collection(documents.HISTORY).delete_one({"_id": version}, session=session)
 
     async def write_audit(self, entry: AuditEntry) -> None:
         await self._collection(documents.AUDIT).insert_one(documents.audit_document(entry))
@@ -211,7 +209,7 @@ class MongoBackend(Backend):
         if direction == "up":
             await self._save(record, session)
         else:
-            await self._collection(documents.HISTORY).delete_one({"_id": record.version}, session=session)
+            await self.delete_history(record.version, session)
 
     async def dry_run(self, migration: Migration, direction: str) -> list[str]:
         require_async(migration, direction)

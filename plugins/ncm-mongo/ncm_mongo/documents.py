@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, fields
 from datetime import timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from bson.codec_options import CodecOptions
 
@@ -22,21 +22,18 @@ LOCK = "ncm_lock"
 # BSON dates carry no zone; ncm's records are UTC-aware, so read them back that way.
 UTC = CodecOptions(tz_aware=True, tzinfo=timezone.utc)
 
-_HISTORY_FIELDS = [f.name for f in fields(HistoryRecord)]
-_AUDIT_FIELDS = [f.name for f in fields(AuditEntry)]
+T = TypeVar("T", HistoryRecord, AuditEntry)
 
 
 def history_document(record: HistoryRecord) -> dict[str, Any]:
     return {"_id": record.version, **asdict(record)}
 
 
-def record_of(document: dict[str, Any]) -> HistoryRecord:
-    return HistoryRecord(**{name: document[name] for name in _HISTORY_FIELDS if name in document})
-
-
 def audit_document(entry: AuditEntry) -> dict[str, Any]:
     return asdict(entry)
 
 
-def entry_of(document: dict[str, Any]) -> AuditEntry:
-    return AuditEntry(**{name: document[name] for name in _AUDIT_FIELDS if name in document})
+def from_document(cls: type[T], document: dict[str, Any]) -> T:
+    """A HistoryRecord or AuditEntry from its document, less the fields it does not have (``_id``)."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{name: value for name, value in document.items() if name in names})

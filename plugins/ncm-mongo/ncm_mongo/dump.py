@@ -136,10 +136,10 @@ async def _batch_size(collection: AsyncCollection[Any]) -> int:
 def _add(tar: tarfile.TarFile, database: str, name: str, metadata: bytes, source: str | None,
          spool: IO[bytes], size: int) -> None:
     with spool:
-        _member(tar, layout.metadata_path(database, name), len(metadata), io.BytesIO(metadata))
+        _member(tar, layout.member_path(database, name, layout.METADATA_SUFFIX), len(metadata), io.BytesIO(metadata))
         if source is not None:
             spool.seek(0)
-            _member(tar, layout.bson_path(database, source), size, spool)
+            _member(tar, layout.member_path(database, source, layout.BSON_SUFFIX), size, spool)
 
 
 def _member(tar: tarfile.TarFile, path: str, size: int, data: IO[bytes]) -> None:

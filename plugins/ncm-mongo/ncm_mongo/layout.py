@@ -26,16 +26,13 @@ BUCKETS_PREFIX = "system.buckets."
 _PATH_SAFE = "$&+:=@"
 
 
-def escape(name: str) -> str:
-    return quote(name, safe=_PATH_SAFE)
+def member_path(database: str, name: str, suffix: str) -> str:
+    """The member holding collection ``name``'s metadata or documents (``suffix``), escaped."""
+    return f"{database}/{quote(name, safe=_PATH_SAFE)}{suffix}"
 
 
 def unescape(name: str) -> str:
     return unquote(name)
-
-
-def metadata_path(database: str, name: str) -> str:
-    return f"{database}/{escape(name)}{METADATA_SUFFIX}"
 
 
 def data_source(info: dict[str, Any]) -> str | None:
@@ -45,10 +42,6 @@ def data_source(info: dict[str, Any]) -> str | None:
     if kind == "view":
         return None
     return BUCKETS_PREFIX + info["name"] if kind == "timeseries" else info["name"]
-
-
-def bson_path(database: str, source: str) -> str:
-    return f"{database}/{escape(source)}{BSON_SUFFIX}"
 
 
 def metadata_json(info: dict[str, Any], indexes: list[dict[str, Any]]) -> bytes:

@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.asynchronous.mongo_client import AsyncMongoClient
 
 from ncm_core.progress import progress
-from ncm_mongo.context import after, not_async
+from ncm_mongo.context import MongoStepContext, after
 
 if TYPE_CHECKING:
     from ncm_core.config import MigrationConfig
@@ -72,83 +72,79 @@ def call_text(target: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> 
     return text if len(text) <= _LONGEST else text[:_LONGEST] + "...)"
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.statements: list[str] = []
+class StandIn:
+    """What the recording database, collections and client share. A name that is a method of
+    ``_real`` (PyMongo's class) is recorded as a call on ``_target``, but ``with_options`` and
+    ``get_collection``, which lead to another stand-in; any other name is a child (``self[name]``)."""
 
-    def method(self, target: str) -> Callable[..., Nothing]:
+    _real: type
+
+    def __init__(self, statements: list[str], target: str) -> None:
+        self._statements = statements
+        self._target = target
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if not callable(getattr(self._real, name, None)):
+            return self[name]
+        if name == "with_options":
+            return lambda *args, **kwargs: self
+        if name == "get_collection":
+            return lambda collection, *args, **kwargs: self[collection]
+        return self._record(name)
+
+    def __getitem__(self, name: str) -> Any:
+        raise NotImplementedError
+
+    def _record(self, method: str) -> Callable[..., Nothing]:
         def record(*args: Any, **kwargs: Any) -> Nothing:
-            self.statements.append(call_text(target, args, kwargs))
+            self._statements.append(call_text(f"{self._target}.{method}", args, kwargs))
             return Nothing()
 
         return record
 
 
-def _is_method(cls: type, name: str) -> bool:
-    return not name.startswith("_") and callable(getattr(cls, name, None))
+class RecordingCollection(StandIn):
+    _real = AsyncCollection
 
-
-class RecordingCollection:
-    def __init__(self, recorder: Recorder, database: RecordingDatabase, name: str) -> None:
-        self._recorder = recorder
+    def __init__(self, database: RecordingDatabase, name: str) -> None:
+        super().__init__(database._statements, f"db.{name}")
         self.database = database
         self.name = name
         self.full_name = f"{database.name}.{name}"
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name == "with_options":
-            return lambda *args, **kwargs: self
-        if _is_method(AsyncCollection, name):
-            return self._recorder.method(f"db.{self.name}.{name}")
-        return RecordingCollection(self._recorder, self.database, f"{self.name}.{name}")
-
     def __getitem__(self, name: str) -> RecordingCollection:
-        return RecordingCollection(self._recorder, self.database, f"{self.name}.{name}")
+        return RecordingCollection(self.database, f"{self.name}.{name}")
 
 
-class RecordingDatabase:
-    def __init__(self, recorder: Recorder, name: str, client: RecordingClient) -> None:
-        self._recorder = recorder
+class RecordingDatabase(StandIn):
+    _real = AsyncDatabase
+
+    def __init__(self, client: RecordingClient, name: str) -> None:
+        super().__init__(client._statements, "db")
         self.name = name
         self.client = client
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name == "get_collection":
-            return lambda collection, *args, **kwargs: self[collection]
-        if name == "with_options":
-            return lambda *args, **kwargs: self
-        if _is_method(AsyncDatabase, name):
-            return self._recorder.method(f"db.{name}")
-        return self[name]
-
     def __getitem__(self, name: str) -> RecordingCollection:
-        return RecordingCollection(self._recorder, self, name)
+        return RecordingCollection(self, name)
 
 
-class RecordingClient:
-    def __init__(self, recorder: Recorder, database: str) -> None:
-        self._recorder = recorder
-        self.default = RecordingDatabase(recorder, database, self)
+class RecordingClient(StandIn):
+    _real = AsyncMongoClient
+
+    def __init__(self, statements: list[str], database: str) -> None:
+        super().__init__(statements, "client")
+        self.default = RecordingDatabase(self, database)
 
     def get_default_database(self, *args: Any, **kwargs: Any) -> RecordingDatabase:
         return self.default
 
     def get_database(self, name: str | None = None, *args: Any, **kwargs: Any) -> RecordingDatabase:
-        return self.default if name in (None, self.default.name) else RecordingDatabase(self._recorder, name, self)
+        return self.default if name in (None, self.default.name) else RecordingDatabase(self, name)
 
     def __getitem__(self, name: str) -> RecordingDatabase:
         return self.get_database(name)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if _is_method(AsyncMongoClient, name):
-            return self._recorder.method(f"client.{name}")
-        return self[name]
 
 
 class RecordingSession(Nothing):
@@ -159,24 +155,19 @@ class RecordingSession(Nothing):
         self.in_transaction = False
 
 
-class RecordingContext:
-    """A step context whose database records operations instead of sending them."""
+class RecordingContext(MongoStepContext):
+    """A step context whose database records operations instead of sending them. It has no
+    backend and no session to start from, so it sets its own attributes; ``collection`` and
+    ``run_sync`` are the step context's."""
 
     def __init__(self, config: MigrationConfig, database: str, migration: Migration) -> None:
-        self.recorder = Recorder()
-        self.client = RecordingClient(self.recorder, database)
+        self.statements: list[str] = []
+        self.client = RecordingClient(self.statements, database)
         self.db = self.client.default
         self.session = RecordingSession(self.client)
         self.migration = migration
         self.config = config
         self.progress = progress
-
-    @property
-    def statements(self) -> list[str]:
-        return self.recorder.statements
-
-    def collection(self, collection: Any) -> Any:
-        return self.db[collection] if isinstance(collection, str) else collection
 
     async def batches(self, collection: Any, filter: Mapping[str, Any] | None = None,
                       projection: Any = None, size: int = 1000) -> AsyncIterator[list[dict[str, Any]]]:
@@ -185,6 +176,3 @@ class RecordingContext:
                                + f".sort('_id', 1).limit({size})  -- repeated per batch, _id > last")
         return
         yield
-
-    async def run_sync(self, fn: Callable[..., Any], wants_ctx: bool = False) -> Any:
-        raise not_async(self.migration, fn)

@@ -12,7 +12,7 @@ two batches.
 from __future__ import annotations
 
 import asyncio
-import struct
+import io
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +21,7 @@ from typing import IO, Any, BinaryIO
 
 import bson
 from bson.codec_options import CodecOptions
+from bson.errors import InvalidBSON
 from bson.raw_bson import RawBSONDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
@@ -32,8 +33,6 @@ from ncm_mongo.messages import describe
 
 READ_SIZE = 4 << 20
 _RAW = CodecOptions(document_class=RawBSONDocument)
-_SIZE = struct.Struct("<i")
-_MIN_DOCUMENT = 5
 
 
 @dataclass
@@ -57,30 +56,23 @@ class Restored:
     indexes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-def _complete(data: bytes) -> int:
-    """The offset just past the last whole BSON document at the start of ``data``."""
-    at, end = 0, len(data)
-    while at + 4 <= end:
-        (size,) = _SIZE.unpack_from(data, at)
-        if size < _MIN_DOCUMENT:
-            raise BackupError(f"the backup is damaged: a BSON document of {size} bytes")
-        if at + size > end:
-            break
-        at += size
-    return at
-
-
-def _batches(f: IO[bytes], path: str) -> Iterator[list[RawBSONDocument]]:
-    """The documents of a ``.bson`` member, about ``READ_SIZE`` bytes at a time, undecoded."""
-    pending = b""
-    while chunk := f.read(READ_SIZE):
-        data = pending + chunk if pending else chunk
-        end = _complete(data)
-        if end:
-            yield bson.decode_all(data[:end], _RAW)  # type: ignore[arg-type]
-        pending = data[end:]
-    if pending:
-        raise BackupError(f"the backup is damaged: {path} ends inside a document")
+def _batches(member: IO[bytes], path: str) -> Iterator[list[RawBSONDocument]]:
+    """The documents of a ``.bson`` member in batches of about ``READ_SIZE`` bytes, undecoded."""
+    reader = io.BufferedReader(member, READ_SIZE)  # type: ignore[arg-type]
+    batch: list[RawBSONDocument] = []
+    size = 0
+    try:
+        for document in bson.decode_file_iter(reader, _RAW):
+            batch.append(document)
+            size += len(document.raw)
+            if size >= READ_SIZE:
+                yield batch
+                batch, size = [], 0
+    except InvalidBSON as exc:
+        problem = "ends inside a document" if not reader.peek(1) else f"holds a damaged BSON document ({exc})"
+        raise BackupError(f"the backup is damaged: {path} {problem}") from None
+    if batch:
+        yield batch
 
 
 def read_archive(source: BinaryIO) -> Iterator[Metadata | Documents]:
