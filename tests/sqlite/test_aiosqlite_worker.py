@@ -2,14 +2,13 @@
 call, and where aiosqlite lacks the private queue that needs, one statement at a time through
 SQLAlchemy, with the same result."""
 
-import sqlite3
-
 import aiosqlite
-import pytest
 import sqlalchemy as sa
 
 from ncm_core.history import APPLIED, FAILED
 from ncm_sqlite import aiosqlite_worker
+from sqlite_schema import BROKEN
+from sqlite_schema import tables_and_indexes as tables
 
 USERS = '''
 import sqlalchemy as sa
@@ -20,26 +19,6 @@ def upgrade():
     op.create_table("users", sa.Column("id", sa.Integer, primary_key=True), sa.Column("email", sa.String(100)))
     op.create_index("ix_users_email", "users", ["email"])
 '''
-
-BROKEN = '''
-from alembic import op
-
-
-def upgrade():
-    op.execute("CREATE TABLE half (id INTEGER)")
-    op.execute("INSERT INTO nowhere VALUES (1)")
-'''
-
-
-@pytest.fixture
-def url(tmp_path):
-    return f"sqlite+aiosqlite:///{tmp_path}/app.db"
-
-
-def tables(url: str) -> set[str]:
-    with sqlite3.connect(url.split("///", 1)[1]) as db:
-        return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
-
 
 async def run_recording_sqlalchemy(url, runner_factory):
     """Run the pending migrations; return their statuses and what passed through SQLAlchemy."""

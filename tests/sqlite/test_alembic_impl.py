@@ -1,15 +1,14 @@
 """ncm_sql.alembic_impl: DDL is deferred through Alembic's private ``_exec`` where this Alembic
 has it, and where it has not, each statement runs when ``op`` calls it, with the same result."""
 
-import sqlite3
-
-import pytest
 import sqlalchemy as sa
 from alembic.ddl.impl import DefaultImpl
 from alembic.runtime.migration import MigrationContext
 
 from ncm_core.history import APPLIED, FAILED
 from ncm_sql import alembic_impl
+from sqlite_schema import BROKEN
+from sqlite_schema import tables_and_indexes as tables
 
 USERS = '''
 import sqlalchemy as sa
@@ -20,26 +19,6 @@ def upgrade():
     op.create_table("users", sa.Column("id", sa.Integer, primary_key=True))
     op.create_index("ix_users_id", "users", ["id"])
 '''
-
-BROKEN = '''
-from alembic import op
-
-
-def upgrade():
-    op.execute("CREATE TABLE half (id INTEGER)")
-    op.execute("INSERT INTO nowhere VALUES (1)")
-'''
-
-
-@pytest.fixture
-def url(tmp_path):
-    return f"sqlite+aiosqlite:///{tmp_path}/app.db"
-
-
-def tables(url: str) -> set[str]:
-    with sqlite3.connect(url.split("///", 1)[1]) as db:
-        return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
-
 
 def test_the_installed_alembics_exec_can_be_intercepted():
     assert alembic_impl.INTERCEPTS_EXEC

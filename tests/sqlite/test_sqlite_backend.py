@@ -8,22 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from ncm_core.history import APPLIED
 from ncm_core.testing import modules_imported_by_a_run
+from sqlite_schema import table_names as tables
 
 QUICKSTART = Path(__file__).parents[2] / "examples" / "quickstart"
-
-
-@pytest.fixture
-def url(tmp_path):
-    return f"sqlite+aiosqlite:///{tmp_path}/app.db"
-
-
-def tables(url: str) -> set[str]:
-    with sqlite3.connect(url.split("///", 1)[1]) as db:
-        return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 async def test_batch_mode_alters_what_sqlite_cannot(url, write_migration, runner_factory):
