@@ -135,6 +135,9 @@ class Backend(ABC):
     TEMPLATES: ClassVar[str | None] = None
     """The package holding this backend's ``<type>.py.tmpl`` files (e.g. ``ncm_sql.templates``),
     used for a type that has no template of its own for ``TEMPLATE_FAMILY``."""
+    ASYNC_ONLY: ClassVar[str | None] = None
+    """Why steps must be ``async def`` here (e.g. "MongoDB migrations await PyMongo's async
+    API"), for a backend whose driver can only be awaited; None when a plain ``def`` runs."""
 
     def __init__(self, config: MigrationConfig) -> None:
         self.config = config

@@ -96,6 +96,16 @@ class Migration:
         checks = [self.validation] if direction == "up" and self.validation is not None else []
         return {s.form for s in (self.step(direction), *checks)}
 
+    def require_async(self, direction: str, reason: str) -> None:
+        """Refuse a plain ``def`` step before anything runs on a backend whose driver can only
+        be awaited: the step would build operations and silently never send them."""
+        checks = [self.validation] if direction == "up" and self.validation is not None else []
+        for step in (self.step(direction), *checks):
+            if step.form.synchronous:
+                name = getattr(step.fn, "__name__", "the step")
+                raise MigrationFileError(f"{self.path}: {name}() is not async; {reason}: "
+                                         f"write it as `async def {name}(ctx)`")
+
     async def run(self, direction: str, ctx: StepContext) -> None:
         """Run the up or down step with a backend's step context."""
         await self.step(direction).call(ctx)

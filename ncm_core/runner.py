@@ -117,14 +117,14 @@ class MigrationRunner:
         graph = self.load()
         target = graph.resolve(target_version) if target_version is not None else None
         if dry_run:
-            plan = self._pending(graph, await self.history(), target)
+            plan = self._runnable(self._pending(graph, await self.history(), target), "up")
             async with self.db.dry_run_scope():
                 return [{"version": m.version, "description": m.description, "status": "dry-run",
                          "statements": await self.db.dry_run(m, "up")} for m in plan]
         async with self.db.lock():
             history = await self.history()
             self._raise_on_errors(self.problems(graph, history))
-            plan = self._pending(graph, history, target)
+            plan = self._runnable(self._pending(graph, history, target), "up")
             if not plan:
                 return []
             if self.config.backup_before_migration:
@@ -191,6 +191,15 @@ class MigrationRunner:
         self._hook("ncm_after_migration", migration=m, direction=direction, result=result)
         return result
 
+    def _runnable(self, plan: list[Migration], direction: str) -> list[Migration]:
+        """``plan``, once every step of it is known to exist and to suit the backend: a file
+        that cannot run is refused before anything runs."""
+        for m in plan:
+            m.step(direction)
+            if self.db.ASYNC_ONLY:
+                m.require_async(direction, self.db.ASYNC_ONLY)
+        return plan
+
     @staticmethod
     def _pending(graph: MigrationGraph, history: dict[str, HistoryRecord], target: Migration | None) -> list[Migration]:
         order = graph.order
@@ -217,10 +226,8 @@ class MigrationRunner:
                 plan = [m for m in reversed(applied) if m.version in chosen]
             else:
                 plan = list(reversed(applied))[:steps]
-            if not plan:
+            if not self._runnable(plan, "down"):
                 return []
-            for m in plan:
-                m.step("down")
             self._hook("ncm_before_run", plan=plan, direction="down")
             results: list[dict[str, Any]] = []
             try:

@@ -3,6 +3,7 @@ after it expires, released at the end, and shown by `ncm status`."""
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -21,13 +22,20 @@ async def upgrade(ctx):
 '''
 
 
-def plant_lease(url, owner, expires_in):
+def plant_lease(url, owner, expires_in, host=None, pid=None):
     """A lease as another runner (alive or dead) would have left it."""
     now = datetime.now(timezone.utc)
     with MongoClient(url) as client:
         client.get_default_database().ncm_lock.insert_one({
-            "_id": "migration", "owner": owner, "token": "someone-else",
+            "_id": "migration", "owner": owner, "host": host, "pid": pid, "token": "someone-else",
             "acquired_at": now - timedelta(minutes=5), "expires_at": now + timedelta(seconds=expires_in)})
+
+
+def exited_pid():
+    """The pid of a process of this host that has exited."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
 
 
 def lease_documents(url):
@@ -40,6 +48,31 @@ async def test_an_expired_lease_is_taken_over(mongo_url, write_migration, runner
     write_migration("001_create", CREATE)
     async with runner_factory(mongo_url, lock_timeout=2) as runner:
         assert [r["status"] for r in await runner.run_migrations()] == ["applied"]
+
+
+async def test_a_lease_left_by_a_dead_process_of_this_host_is_taken_over_at_once(mongo_url, write_migration,
+                                                                                runner_factory):
+    pid = exited_pid()
+    plant_lease(mongo_url, f"pid {pid} on {socket.gethostname()}", expires_in=600, host=socket.gethostname(), pid=pid)
+    write_migration("001_create", CREATE)
+    async with runner_factory(mongo_url, lock_timeout=1) as runner:
+        assert [r["status"] for r in await runner.run_migrations()] == ["applied"]
+
+
+async def test_a_lease_of_a_live_process_of_this_host_is_not_taken(mongo_url, write_migration, runner_factory):
+    plant_lease(mongo_url, "pid 1 on this host", expires_in=60, host=socket.gethostname(), pid=1)
+    write_migration("001_create", CREATE)
+    async with runner_factory(mongo_url, lock_timeout=0.5) as runner:
+        with pytest.raises(LockTimeout, match="held by pid 1 on this host"):
+            await runner.run_migrations()
+
+
+async def test_a_lease_lasts_at_most_ten_seconds_unless_renewed(mongo_url, write_migration, runner_factory):
+    write_migration("001_create", CREATE)
+    async with runner_factory(mongo_url) as runner:
+        async with runner.db.lock():
+            (lease,) = lease_documents(mongo_url)
+    assert lease["expires_at"] - lease["acquired_at"] <= timedelta(seconds=10)
 
 
 async def test_a_live_lease_is_not_taken_and_the_timeout_names_its_holder(mongo_url, write_migration, runner_factory):

@@ -29,10 +29,10 @@ from pymongo.errors import CollectionInvalid, PyMongoError
 from ncm_core.backend import Backend
 from ncm_core.errors import ConfigError, DatabaseUnavailable, LockTimeout, MigrationFailed, MigrationFileError
 from ncm_core.history import AuditEntry, HistoryRecord
-from ncm_core.locking import wait_for
+from ncm_core.locking import holding
 from ncm_core.step import FAILURES
 from ncm_mongo import SCHEMES, documents
-from ncm_mongo.context import MongoStepContext, require_async
+from ncm_mongo.context import MongoStepContext
 from ncm_mongo.dump import dump_database
 from ncm_mongo.lease import Lease
 from ncm_mongo.messages import describe
@@ -59,9 +59,11 @@ class MongoBackend(Backend):
     URL_SCHEMES = SCHEMES
     TEMPLATE_FAMILY = "mongodb"
     TEMPLATES = "ncm_mongo.templates"
+    ASYNC_ONLY = "MongoDB migrations await PyMongo's async API"
 
-    lease_seconds: float = 30.0
-    """How long the lock lease lasts unless renewed: how soon a crashed runner's lock frees."""
+    lease_seconds: float = 10.0
+    """How long the lock lease lasts unless renewed: how long a runner that crashed on another
+    host blocks the others (one that died on this host is taken over at once)."""
 
     def __init__(self, config: MigrationConfig) -> None:
         super().__init__(config)
@@ -155,17 +157,12 @@ class MongoBackend(Backend):
     @asynccontextmanager
     async def lock(self) -> AsyncIterator[None]:
         lease = self._new_lease()
-        await wait_for(lease.acquire, self.config.lock_timeout, self.database_name, lease.holder)
-        keeper = asyncio.create_task(lease.keep())
-        self._lease = lease
-        try:
-            yield
-        finally:
-            self._lease = None
-            keeper.cancel()
-            with suppress(asyncio.CancelledError):
-                await keeper
-            await lease.release()
+        async with holding(lease, self.config.lock_timeout, self.database_name):
+            self._lease = lease
+            try:
+                yield
+            finally:
+                self._lease = None
 
     async def lock_holder(self) -> str | None:
         return await self._new_lease().holder()
@@ -180,7 +177,6 @@ class MongoBackend(Backend):
         return self.transactions and bool(migration.transactional)
 
     async def apply(self, migration: Migration, direction: str, record: HistoryRecord) -> None:
-        require_async(migration, direction)
         if self._lease is not None and self._lease.lost:
             raise LockTimeout(f"{self.database_name}: the migration lock lease expired and another runner "
                               f"took it over; stopped before {migration.version}")
@@ -212,7 +208,6 @@ class MongoBackend(Backend):
             await self.delete_history(record.version, session)
 
     async def dry_run(self, migration: Migration, direction: str) -> list[str]:
-        require_async(migration, direction)
         ctx = RecordingContext(self.config, self.database_name, migration)
         try:
             await migration.run(direction, ctx)

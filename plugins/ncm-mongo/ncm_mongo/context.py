@@ -7,33 +7,17 @@ operation without it runs (and commits) on its own, outside the transaction.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 
-from ncm_core.errors import MigrationFileError
-from ncm_core.progress import progress
+from ncm_core.step import BaseStepContext
 
 if TYPE_CHECKING:
     from ncm_core.migration import Migration
     from ncm_mongo.backend import MongoBackend
-
-
-def not_async(migration: Migration, fn: Callable[..., Any]) -> MigrationFileError:
-    name = getattr(fn, "__name__", "the step")
-    return MigrationFileError(f"{migration.path}: {name}() is not async; MongoDB migrations are written "
-                              f"as `async def {name}(ctx)` and await PyMongo's async API")
-
-
-def require_async(migration: Migration, direction: str) -> None:
-    """Refuse a plain ``def upgrade()`` before anything runs: PyMongo's async API can only be
-    awaited, so a synchronous step would build operations and silently never send them."""
-    steps = [migration.step(direction)] + ([migration.validation] if direction == "up" else [])
-    for step in steps:
-        if step is not None and step.form.synchronous:
-            raise not_async(migration, step.fn)
 
 
 def after(filter: Mapping[str, Any] | None, last: Any) -> dict[str, Any]:
@@ -44,17 +28,14 @@ def after(filter: Mapping[str, Any] | None, last: Any) -> dict[str, Any]:
     return {"$and": [dict(filter), page]} if filter else page
 
 
-class MongoStepContext:
+class MongoStepContext(BaseStepContext):
     """``ctx`` of ``async def upgrade(ctx)``: db, session, client, config, progress, batches."""
 
     def __init__(self, backend: MongoBackend, session: AsyncClientSession, migration: Migration) -> None:
+        super().__init__(migration, backend.config, session)
         self.backend = backend
         self.client = backend.client
         self.db = backend.db
-        self.session = session
-        self.migration = migration
-        self.config = backend.config
-        self.progress = progress
 
     def collection(self, collection: str | AsyncCollection[Any]) -> AsyncCollection[Any]:
         return self.db[collection] if isinstance(collection, str) else collection
@@ -73,7 +54,3 @@ class MongoStepContext:
                 return
             yield documents
             last = documents[-1]["_id"]
-
-    async def run_sync(self, fn: Callable[..., Any], wants_ctx: bool = False) -> Any:
-        """How the core calls a plain ``def``; on MongoDB that is a mistake (see require_async)."""
-        raise not_async(self.migration, fn)

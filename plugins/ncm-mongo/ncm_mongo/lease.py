@@ -1,32 +1,29 @@
 """The migration lock on MongoDB: a lease document that expires unless its owner renews it.
 
 MongoDB has no advisory locks and no session-scoped lock a crashed process would release,
-so the lock is one document, ``{_id: "migration", owner, token, acquired_at, expires_at}``
-in ``ncm_lock``. Every time in it is the server's clock (``$$NOW``), so runners on hosts
-whose clocks disagree still agree on when a lease has expired.
+so the lock is one document, ``{_id: "migration", owner, host, pid, token, acquired_at,
+expires_at}`` in ``ncm_lock``. Every time in it is the server's clock (``$$NOW``), so
+runners on hosts whose clocks disagree still agree on when a lease has expired.
 
 - taken atomically: either the document is inserted (an upsert on our own token, which a
   document held by someone else turns into a duplicate-key error) or an expired one is
   taken over by a single ``find_one_and_update``;
-- renewed by a background task every third of its duration while the run lasts;
-- taken over by another runner only once it has expired (its owner died or hung);
+- renewed every third of its duration while the run lasts (``ncm_core.locking.holding``);
+- taken over by another runner once it has expired, or at once when its holder was a
+  process of the same host that no longer exists (killed, crashed);
 - released (deleted, if it is still ours) at the end.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
-import socket
 import uuid
 from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
-log = logging.getLogger("ncm")
+from ncm_core.locking import dead_here, this_process
 
 _NOW = "$$NOW"
 
@@ -44,23 +41,31 @@ class Lease:
         self.collection = collection
         self.duration = duration
         self.name = name
-        self.owner = f"pid {os.getpid()} on {socket.gethostname()}"
+        self.host, self.pid = this_process()
         self.token = uuid.uuid4().hex
         self.lost = False
 
     def _expiry(self) -> dict[str, Any]:
         return {"$dateAdd": {"startDate": _NOW, "unit": "millisecond", "amount": int(self.duration * 1000)}}
 
+    def _claim(self) -> list[dict[str, Any]]:
+        return [{"$set": {"owner": f"pid {self.pid} on {self.host}", "host": self.host, "pid": self.pid,
+                          "token": self.token, "acquired_at": _NOW, "expires_at": self._expiry()}}]
+
     async def acquire(self) -> bool:
-        """Take the lease if it is free or expired; False while another runner holds it."""
-        claim = [{"$set": {"owner": self.owner, "token": self.token, "acquired_at": _NOW, "expires_at": self._expiry()}}]
+        """Take the lease if it is free, expired or left by a dead process of this host;
+        False while another runner holds it."""
         expired = {"_id": self.name, "$expr": {"$lt": ["$expires_at", _NOW]}}
-        if await self.collection.find_one_and_update(expired, claim) is not None:
+        if await self.collection.find_one_and_update(expired, self._claim()) is not None:
             return True
         try:
-            await self.collection.update_one({"_id": self.name, "token": self.token}, claim, upsert=True)
+            await self.collection.update_one({"_id": self.name, "token": self.token}, self._claim(), upsert=True)
         except DuplicateKeyError:
-            return False
+            held = await self.collection.find_one({"_id": self.name})
+            if held is None or not dead_here(held.get("host"), held.get("pid")):
+                return False
+            taken = await self.collection.find_one_and_update({"_id": self.name, "token": held["token"]}, self._claim())
+            return taken is not None
         return True
 
     async def renew(self) -> bool:
@@ -68,18 +73,6 @@ class Lease:
         result = await self.collection.update_one({"_id": self.name, "token": self.token},
                                                   [{"$set": {"expires_at": self._expiry()}}])
         return result.matched_count == 1
-
-    async def keep(self) -> None:
-        """Renew until cancelled; a lease lost to a takeover is flagged, not retried."""
-        while True:
-            await asyncio.sleep(self.duration / 3)
-            try:
-                if not await self.renew():
-                    self.lost = True
-                    log.error("the migration lock lease expired and another runner took it over")
-                    return
-            except PyMongoError as exc:
-                log.warning("could not renew the migration lock lease (will retry): %s", type(exc).__name__)
 
     async def release(self) -> None:
         await self.collection.delete_one({"_id": self.name, "token": self.token})

@@ -9,103 +9,33 @@ as it is on the real objects.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.asynchronous.mongo_client import AsyncMongoClient
 
-from ncm_core.progress import progress
+from ncm_core.step import BaseStepContext
+from ncm_core.standins import Nothing, StandIn, call_text
 from ncm_mongo.context import MongoStepContext, after
 
 if TYPE_CHECKING:
     from ncm_core.config import MigrationConfig
     from ncm_core.migration import Migration
 
-_LONGEST = 500
 
+class Leads:
+    """The methods of PyMongo's database and collection that lead to another object, not to
+    an operation: the stand-in itself (``with_options``) or a collection of it."""
 
-class Nothing:
-    """What a recorded operation returns: nothing ran, so there is nothing to read. It can be
-    awaited, iterated, chained (``.sort().limit()``) and read (``.inserted_id``), all empty."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Nothing:
+    def with_options(self, *args: Any, **kwargs: Any) -> Any:
         return self
 
-    def __getattr__(self, name: str) -> Nothing:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return self
+    def get_collection(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self[name]  # type: ignore[index]
 
-    def __getitem__(self, key: Any) -> Nothing:
-        return self
-
-    def __await__(self) -> Generator[Any, None, Nothing]:
-        return self
-        yield
-
-    def __aiter__(self) -> Nothing:
-        return self
-
-    async def __anext__(self) -> Any:
-        raise StopAsyncIteration
-
-    def __iter__(self) -> Any:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-    def __int__(self) -> int:
-        return 0
-
-    __index__ = __int__
-
-    def __repr__(self) -> str:
-        return "<not executed: dry run>"
-
-
-def call_text(target: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
-    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items() if k != "session"]
-    text = f"{target}({', '.join(parts)})"
-    return text if len(text) <= _LONGEST else text[:_LONGEST] + "...)"
-
-
-class StandIn:
-    """What the recording database, collections and client share. A name that is a method of
-    ``_real`` (PyMongo's class) is recorded as a call on ``_target``, but ``with_options`` and
-    ``get_collection``, which lead to another stand-in; any other name is a child (``self[name]``)."""
-
-    _real: type
-
-    def __init__(self, statements: list[str], target: str) -> None:
-        self._statements = statements
-        self._target = target
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if not callable(getattr(self._real, name, None)):
-            return self[name]
-        if name == "with_options":
-            return lambda *args, **kwargs: self
-        if name == "get_collection":
-            return lambda collection, *args, **kwargs: self[collection]
-        return self._record(name)
-
-    def __getitem__(self, name: str) -> Any:
-        raise NotImplementedError
-
-    def _record(self, method: str) -> Callable[..., Nothing]:
-        def record(*args: Any, **kwargs: Any) -> Nothing:
-            self._statements.append(call_text(f"{self._target}.{method}", args, kwargs))
-            return Nothing()
-
-        return record
-
-
-class RecordingCollection(StandIn):
+class RecordingCollection(Leads, StandIn):
     _real = AsyncCollection
 
     def __init__(self, database: RecordingDatabase, name: str) -> None:
@@ -118,7 +48,7 @@ class RecordingCollection(StandIn):
         return RecordingCollection(self.database, f"{self.name}.{name}")
 
 
-class RecordingDatabase(StandIn):
+class RecordingDatabase(Leads, StandIn):
     _real = AsyncDatabase
 
     def __init__(self, client: RecordingClient, name: str) -> None:
@@ -164,10 +94,7 @@ class RecordingContext(MongoStepContext):
         self.statements: list[str] = []
         self.client = RecordingClient(self.statements, database)
         self.db = self.client.default
-        self.session = RecordingSession(self.client)
-        self.migration = migration
-        self.config = config
-        self.progress = progress
+        BaseStepContext.__init__(self, migration, config, RecordingSession(self.client))
 
     async def batches(self, collection: Any, filter: Mapping[str, Any] | None = None,
                       projection: Any = None, size: int = 1000) -> AsyncIterator[list[dict[str, Any]]]:
