@@ -14,6 +14,7 @@ from ncm_core.errors import UsageError
 if TYPE_CHECKING:
     from ncm_core.backend import Backend, GeneratedSteps
     from ncm_core.history import AuditEntry
+    from ncm_core.migration import Migration
 
 
 @runtime_checkable
@@ -73,6 +74,15 @@ class SupportsAlembicAdoption(Protocol):
 class SupportsLockHolder(Protocol):
     async def lock_holder(self) -> str | None:
         """Who holds the migration lock now (for ``ncm status``), or None if it is free."""
+
+
+@runtime_checkable
+class SupportsResume(Protocol):
+    def resumable(self, migration: Migration) -> bool:
+        """Whether an interrupted up step of ``migration`` can run again from the first statement
+        its journal (``HistoryRecord.statements_done``) does not record as done: the backend
+        keeps the journal for such a step, and its statements are the same each time it runs
+        (a plain Alembic ``op`` migration). ``apply`` then skips that many statements."""
 
 
 Capability = TypeVar("Capability")

@@ -58,6 +58,19 @@ class DatabaseUnavailable(NcmError):
     exit_code = 4
 
 
+class ConnectionLost(DatabaseUnavailable):
+    """The server ended the connection a run was using (or the lock's, which a run shares)."""
+
+
+class Stopped(NcmError):
+    """A signal stopped the run (SIGINT: Ctrl-C; SIGTERM: docker stop, a Kubernetes eviction).
+    The exit code is the shell's for that signal: 128 + its number."""
+
+    def __init__(self, signum: int, message: str) -> None:
+        self.exit_code = 128 + signum
+        super().__init__(message)
+
+
 class LockTimeout(NcmError):
     """Another runner held the migration lock past the configured lock_timeout."""
 
@@ -85,5 +98,7 @@ EXIT_CODES = {
     LockTimeout.exit_code: "another runner held the migration lock past lock_timeout",
     BackupError.exit_code: "backup or restore failed",
     PluginError.exit_code: "plugin conflict or no plugin for the configured database",
+    130: "stopped by SIGINT (Ctrl-C); the line printed says what was applied",
+    143: "stopped by SIGTERM; the line printed says what was applied",
     70: "internal error (run with --debug for the traceback)",
 }

@@ -13,6 +13,12 @@ from typing import Any
 APPLIED = "applied"
 FAILED = "failed"
 BASELINE = "baseline"
+RUNNING = "running"
+"""Written before a step the database cannot roll back; ``applied`` replaces it in the write
+that records the step. Found by a runner that holds the lock, it is an interrupted step."""
+REVERTING = "reverting"
+"""The same for a rollback's down step."""
+UNFINISHED = (RUNNING, REVERTING)
 
 
 def now() -> datetime:
@@ -30,6 +36,14 @@ def actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
+@functools.cache
+def this_runner() -> str:
+    """What a ``running`` record says of the process running the step."""
+    from importlib.metadata import version
+
+    return f"pid {os.getpid()} on {socket.gethostname()}, ncm {version('ncm-core')}"
+
+
 @dataclass
 class HistoryRecord:
     version: str
@@ -41,6 +55,10 @@ class HistoryRecord:
     execution_ms: int = 0
     applied_by: str = field(default_factory=actor)
     error: str | None = None
+    runner: str | None = None
+    """Who ran (or is running) a step the database cannot roll back: pid, host, ncm version."""
+    statements_done: int | None = None
+    """The statement journal of such a step: how many of its statements have completed."""
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

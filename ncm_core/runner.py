@@ -24,12 +24,30 @@ from ncm_core.capabilities import (
     SupportsBackup,
     SupportsLockHolder,
     SupportsModels,
+    SupportsResume,
     require,
 )
 from ncm_core.config import MigrationConfig, load_config
-from ncm_core.errors import BackupError, MigrationFailed, PluginError, UsageError, ValidationFailed
+from ncm_core.errors import (
+    BackupError,
+    ConnectionLost,
+    MigrationFailed,
+    PluginError,
+    UsageError,
+    ValidationFailed,
+)
 from ncm_core.graph import MigrationGraph
-from ncm_core.history import APPLIED, BASELINE, FAILED, AuditEntry, HistoryRecord
+from ncm_core.history import (
+    APPLIED,
+    BASELINE,
+    FAILED,
+    REVERTING,
+    RUNNING,
+    UNFINISHED,
+    AuditEntry,
+    HistoryRecord,
+    this_runner,
+)
 from ncm_core.migration import Migration, MigrationFileError, MigrationType, load_migrations
 from ncm_core.validators.interface import ERROR, Problem
 
@@ -60,6 +78,17 @@ def located(exc: BaseException, path: Path) -> str | None:
     return f"{path}:{mine[-1].lineno}" if mine else None
 
 
+def interrupted(record: HistoryRecord) -> str:
+    """What an unfinished record means, and the ways out of it."""
+    doing = "applying" if record.status == RUNNING else "rolling back"
+    done = f" after {record.statements_done} statement(s)" if record.statements_done is not None else ""
+    v = record.version
+    return (f"{v} was interrupted while {doing} it ({record.runner or 'unknown runner'}, started "
+            f"{record.applied_at:%Y-%m-%d %H:%M:%S} UTC){done}, so it is partially applied: check what it "
+            f"changed, then finish it by hand and run `ncm repair --mark-applied {v}`, or undo it by hand "
+            f"and run `ncm repair --mark-pending {v}`, or run its down step with `ncm rollback --version {v}`")
+
+
 class MigrationRunner:
     def __init__(self, config: MigrationConfig | None = None) -> None:
         self.config = config if config is not None else load_config()
@@ -67,6 +96,10 @@ class MigrationRunner:
         self.graph: MigrationGraph | None = None
         self.last_backup: dict[str, Any] | None = None
         """The backup ``backup_before_migration`` took in the last run (manifest and location)."""
+        self.plan: tuple[str, list[Migration]] | None = None
+        """The direction and the migrations of the run under way (or the last one)."""
+        self.stop_requested: int | None = None
+        """The signal that asked the run to stop once its current step is done."""
 
     # -- lifecycle -------------------------------------------------------------------
     async def initialize(self) -> None:
@@ -125,24 +158,31 @@ class MigrationRunner:
             history = await self.history()
             self._raise_on_errors(self.problems(graph, history))
             plan = self._runnable(self._pending(graph, history, target), "up")
+            self._refuse_interrupted(plan, history)
             if not plan:
                 return []
             if self.config.backup_before_migration:
                 require(self.db, SupportsBackup, "back up (backup_before_migration)")
                 self.last_backup = await self._backup(None)
+            self.plan = ("up", plan)
             self._hook("ncm_before_run", plan=plan, direction="up")
             results: list[dict[str, Any]] = []
             try:
                 async with self.db.run_scope():
-                    await self._apply_plan(plan, results)
+                    await self._apply_plan(plan, results, history)
+            except ConnectionLost as exc:
+                raise ConnectionLost(f"{exc}; {await self.outcome()}") from exc
             finally:
                 self._hook("ncm_after_run", results=results, direction="up")
         return results
 
-    async def _apply_plan(self, plan: list[Migration], results: list[dict[str, Any]]) -> None:
+    async def _apply_plan(self, plan: list[Migration], results: list[dict[str, Any]],
+                          history: dict[str, HistoryRecord]) -> None:
         done: list[Migration] = []
         for m in plan:
-            result = await self._step(m, "up")
+            if self.stop_requested is not None:
+                return
+            result = await self._step(m, "up", resume=history.get(m.version))
             results.append(result)
             if result["status"] == FAILED:
                 if self.config.auto_rollback_on_failure:
@@ -164,18 +204,23 @@ class MigrationRunner:
             if result["status"] == FAILED:
                 return
 
-    async def _step(self, m: Migration, direction: str) -> dict[str, Any]:
+    async def _step(self, m: Migration, direction: str, resume: HistoryRecord | None = None) -> dict[str, Any]:
         record = HistoryRecord(m.version, m.description, m.type, m.checksum)
         self._hook("ncm_before_migration", migration=m, direction=direction)
         started = time.perf_counter()
         try:
+            if not self.db.is_atomic(m):
+                await self._mark_running(m, record, direction, resume)
             await self.db.apply(m, direction, record)
+        except ConnectionLost as exc:
+            raise ConnectionLost(f"lost the connection to the database during {m.version} "
+                                 f"({'applying' if direction == 'up' else 'rolling back'} it): {exc}") from exc
         except MigrationFailed as exc:
             error = exc.error if exc.location else f"{exc.error} ({located(exc, m.path) or m.path})"
             exc = MigrationFailed(m.version, self.config.mask(error),
                                   self.config.mask(exc.statement) if exc.statement else None, location=True)
             elapsed = int((time.perf_counter() - started) * 1000)
-            if direction == "up" or not self.db.is_atomic(m):
+            if (direction == "up" or not self.db.is_atomic(m)) and not await self._applied_elsewhere(m):
                 record.status, record.error, record.execution_ms = FAILED, str(exc), elapsed
                 await self.db.record_failure(record)
             log.error("%s", exc)
@@ -191,6 +236,43 @@ class MigrationRunner:
         self._hook("ncm_after_migration", migration=m, direction=direction, result=result)
         return result
 
+    async def _mark_running(self, m: Migration, record: HistoryRecord, direction: str,
+                            resume: HistoryRecord | None) -> None:
+        """Say, before the first statement of a step the database cannot roll back, that it is
+        under way: if this process dies, the record is what tells the next run. Where the
+        backend can resume the step, its journal starts at what an interrupted run completed."""
+        journaled = direction == "up" and isinstance(self.db, SupportsResume) and self.db.resumable(m)
+        done = resume.statements_done if resume is not None and resume.status == RUNNING else None
+        record.status = RUNNING if direction == "up" else REVERTING
+        record.runner, record.statements_done = this_runner(), (done or 0) if journaled else None
+        await self.db.write_history(record)
+        record.status = APPLIED
+
+    async def _applied_elsewhere(self, m: Migration) -> bool:
+        """Whether the history already says ``m`` is applied: a failure must never overwrite that
+        (it would only happen if another runner applied it meanwhile, which the lock prevents)."""
+        current = next((r for r in await self.db.read_history() if r.version == m.version), None)
+        if current is not None and current.status in (APPLIED, BASELINE):
+            log.error("%s is recorded as %s; its failure here is not recorded over it", m.version, current.status)
+            return True
+        return False
+
+    def _refuse_interrupted(self, plan: list[Migration], history: dict[str, HistoryRecord]) -> None:
+        """An interrupted step runs again only where the backend can resume it where it
+        stopped; otherwise one line says how to recover, and nothing runs."""
+        planned = {m.version: m for m in plan}
+        for record in history.values():
+            if record.status not in UNFINISHED:
+                continue
+            m = planned.get(record.version)
+            if (m is not None and record.status == RUNNING and record.checksum == m.checksum
+                    and record.statements_done is not None
+                    and isinstance(self.db, SupportsResume) and self.db.resumable(m)):
+                log.warning("%s was interrupted after %d statement(s); resuming at the next one",
+                            m.version, record.statements_done)
+                continue
+            raise ValidationFailed(f"refusing to run: {interrupted(record)}")
+
     def _runnable(self, plan: list[Migration], direction: str) -> list[Migration]:
         """``plan``, once every step of it is known to exist and to suit the backend: a file
         that cannot run is refused before anything runs."""
@@ -205,7 +287,35 @@ class MigrationRunner:
         order = graph.order
         if target is not None:
             order = order[: order.index(target) + 1]
-        return [m for m in order if m.version not in history]
+        return [m for m in order if m.version not in history or history[m.version].status == RUNNING]
+
+    def request_stop(self, signum: int) -> None:
+        """Stop the run once its current step is done (and recorded): what SIGTERM and a first
+        Ctrl-C ask of ``ncm run`` and ``ncm rollback``."""
+        self.stop_requested = signum
+
+    async def outcome(self) -> str:
+        """What the history says of the last run's plan, read afresh: after a stop, a lost
+        connection or a cancelled step, this (not what the run printed) is what stuck."""
+        if self.plan is None:
+            return "nothing had started"
+        direction, plan = self.plan
+        try:
+            history = await self.history()
+        except Exception as exc:
+            return f"could not read the history to say what stuck ({type(exc).__name__}); run `ncm status`"
+        unfinished = [m.version for m in plan if m.version in history and history[m.version].status in UNFINISHED]
+        if direction == "up":
+            done = [m.version for m in plan if history.get(m.version) and history[m.version].status == APPLIED]
+            rest = [m.version for m in plan if m.version not in done and m.version not in unfinished]
+            parts = [f"applied: {', '.join(done) or 'none'}", f"not applied: {', '.join(rest) or 'none'}"]
+        else:
+            done = [m.version for m in plan if m.version not in history]
+            rest = [m.version for m in plan if m.version in history and m.version not in unfinished]
+            parts = [f"rolled back: {', '.join(done) or 'none'}", f"still applied: {', '.join(rest) or 'none'}"]
+        if unfinished:
+            parts.append(f"interrupted part way: {', '.join(unfinished)} (see `ncm status`)")
+        return "; ".join(parts)
 
     # -- rolling back ----------------------------------------------------------------
     async def rollback_migration(self, version: str | None = None, steps: int | None = None) -> list[dict[str, Any]]:
@@ -228,6 +338,7 @@ class MigrationRunner:
                 plan = list(reversed(applied))[:steps]
             if not self._runnable(plan, "down"):
                 return []
+            self.plan = ("down", plan)
             self._hook("ncm_before_run", plan=plan, direction="down")
             results: list[dict[str, Any]] = []
             try:
@@ -238,6 +349,8 @@ class MigrationRunner:
                             results.append({"version": m.version, "description": m.description,
                                             "status": "cleared", "duration_ms": 0})
                             continue
+                        if self.stop_requested is not None:
+                            break
                         result = await self._step(m, "down")
                         results.append(result)
                         if result["status"] == FAILED:
@@ -293,23 +406,34 @@ class MigrationRunner:
 
     # -- inspecting ------------------------------------------------------------------
     async def get_status(self) -> dict[str, Any]:
+        """Every migration's state: ``pending``, ``applied``, ``baseline``, ``changed`` (edited
+        since), ``failed``, ``missing`` (no file), ``in progress`` (a run holding the lock is
+        on it) or ``interrupted`` (its runner died part way: ``recovery`` says what to do)."""
         graph = self.load()
         history = await self.history()
+        unfinished = "in progress" if any(r.status in UNFINISHED for r in history.values()) and \
+            await self.lock_holder() else "interrupted"
         rows = []
         for m in graph.order:
             record = history.get(m.version)
             state = "pending" if record is None else record.status
             if record is not None and record.status in (APPLIED, BASELINE) and record.checksum != m.checksum:
                 state = "changed"
+            elif record is not None and record.status in UNFINISHED:
+                state = unfinished
             rows.append({"version": m.version, "description": m.description, "type": m.type, "state": state,
                          "applied_at": record.applied_at.isoformat() if record else None,
                          "applied_by": record.applied_by if record else None,
                          "execution_ms": record.execution_ms if record else None,
-                         "error": record.error if record else None})
+                         "error": record.error if record else None,
+                         "runner": record.runner if record else None,
+                         "statements_done": record.statements_done if record else None,
+                         "recovery": interrupted(record) if state == "interrupted" else None})
         known = set(graph.by_version)
         rows += [{"version": v, "description": r.description, "type": r.type, "state": "missing",
                   "applied_at": r.applied_at.isoformat(), "applied_by": r.applied_by,
-                  "execution_ms": r.execution_ms, "error": r.error}
+                  "execution_ms": r.execution_ms, "error": r.error, "runner": r.runner,
+                  "statements_done": r.statements_done, "recovery": None}
                  for v, r in history.items() if v not in known]
         applied = [r["version"] for r in rows if r["state"] in (APPLIED, BASELINE, "changed")]
         return {"database": self.config.safe_url, "backend": self.db.PLUGIN_NAME,
@@ -348,21 +472,53 @@ class MigrationRunner:
             raise ValidationFailed(f"refusing to run: {errors[0].message}{more}")
 
     # -- repairing -------------------------------------------------------------------
-    async def repair(self) -> list[dict[str, str]]:
-        """Clear failed records and accept the current checksum of edited applied migrations."""
+    async def repair(self, mark_applied: str | None = None, mark_pending: str | None = None) -> list[dict[str, str]]:
+        """Mend the history. With no choice: clear failed records and accept the current
+        checksum of edited applied migrations. ``mark_applied``: record an interrupted or failed
+        migration as applied (you finished it by hand). ``mark_pending``: remove its record
+        (you undid it by hand). Each change is audited."""
+        if mark_applied is not None and mark_pending is not None:
+            raise UsageError("repair takes one of --mark-applied or --mark-pending, not both")
         graph = self.load()
-        actions = []
         async with self.db.lock():
-            for version, record in (await self.history()).items():
-                m = graph.by_version.get(version)
-                if record.status == FAILED:
-                    await self.db.delete_history(version)
-                    actions.append({"version": version, "action": "removed failed record"})
-                elif m is not None and record.checksum != m.checksum:
-                    record.checksum = m.checksum
-                    await self.db.write_history(record)
-                    actions.append({"version": version, "action": "accepted new checksum"})
-            await self._audit("repair", None, "ok", f"{len(actions)} changes")
+            history = await self.history()
+            if mark_applied is not None or mark_pending is not None:
+                actions = [await self._mark(graph, history, mark_applied or mark_pending, mark_applied is not None)]
+            else:
+                actions = await self._repair_records(graph, history)
+            await self._audit("repair", None, "ok", "; ".join(f"{a['version']}: {a['action']}" for a in actions)
+                              or "nothing to repair")
+        return actions
+
+    async def _mark(self, graph: MigrationGraph, history: dict[str, HistoryRecord], version: str,
+                    applied: bool) -> dict[str, str]:
+        m = graph.resolve(version)
+        record = history.get(m.version)
+        if record is None or record.status not in (*UNFINISHED, FAILED):
+            state = "pending" if record is None else record.status
+            raise UsageError(f"{m.version} is {state}: --mark-applied and --mark-pending are for an "
+                             "interrupted or failed migration")
+        if not applied:
+            await self.db.delete_history(m.version)
+            return {"version": m.version, "action": f"marked pending (was {record.status})"}
+        await self.db.write_history(HistoryRecord(m.version, m.description, m.type, m.checksum,
+                                                  runner=record.runner, statements_done=record.statements_done))
+        return {"version": m.version, "action": f"marked applied (was {record.status})"}
+
+    async def _repair_records(self, graph: MigrationGraph, history: dict[str, HistoryRecord]) -> list[dict[str, str]]:
+        actions = []
+        for version, record in history.items():
+            m = graph.by_version.get(version)
+            if record.status == FAILED:
+                await self.db.delete_history(version)
+                actions.append({"version": version, "action": "removed failed record"})
+            elif record.status in UNFINISHED:
+                actions.append({"version": version, "action": "left as it is: it was interrupted; choose "
+                                f"--mark-applied {version} or --mark-pending {version}"})
+            elif m is not None and record.checksum != m.checksum:
+                record.checksum = m.checksum
+                await self.db.write_history(record)
+                actions.append({"version": version, "action": "accepted new checksum"})
         return actions
 
     # -- creating --------------------------------------------------------------------

@@ -17,7 +17,8 @@ MetadataRef = Annotated[str | None, Parameter(help="the models for --drift, as m
 
 
 def status(*, json_: JsonFlag = False) -> int:
-    """Show every migration: applied, pending, failed, changed or missing."""
+    """Show every migration: applied, pending, failed, changed, missing, in progress or
+    interrupted (with how to recover), and who holds the lock."""
     async def go(runner: Any) -> int:
         state = await runner.get_status()
         state["lock_holder"] = await runner.lock_holder()
@@ -28,7 +29,7 @@ def status(*, json_: JsonFlag = False) -> int:
         from rich.table import Table
 
         colours = {"applied": "green", "baseline": "green", "pending": "yellow", "failed": "red", "changed": "red",
-                   "missing": "red"}
+                   "missing": "red", "interrupted": "red", "in progress": "yellow"}
         table = Table(title=f"{state['database']} ({state['backend']})", title_justify="left")
         for column in ("version", "description", "type", "state", "applied at"):
             table.add_column(column)
@@ -40,7 +41,10 @@ def status(*, json_: JsonFlag = False) -> int:
         out.print(table)
         out.print(f"current: {state['current'] or '(none)'}; pending: {state['pending']}")
         if state["lock_holder"]:
-            out.print(f"lock: held by {state['lock_holder']}")
+            out.print(f"lock: held by {state['lock_holder']}", markup=False)
+        for m in state["migrations"]:
+            if m["recovery"]:
+                out.print(f"interrupted: {m['recovery']}", markup=False)
         return 0
 
     return with_runner(go)

@@ -108,13 +108,20 @@ def rollback(
     return _reporting(lambda: with_runner(go), quiet=json_)
 
 
-def repair() -> int:
-    """Remove failed records and accept the current checksum of edited applied migrations."""
+def repair(
+    *,
+    mark_applied: Annotated[str | None, Parameter(
+        help="record this interrupted or failed migration as applied: you finished it by hand")] = None,
+    mark_pending: Annotated[str | None, Parameter(
+        help="remove this interrupted or failed migration's record: you undid it by hand")] = None,
+) -> int:
+    """Mend the history: remove failed records and accept the current checksum of edited
+    applied migrations, or settle one interrupted migration (--mark-applied, --mark-pending)."""
     async def go(runner: Any) -> int:
-        actions = await runner.repair()
+        actions = await runner.repair(mark_applied=mark_applied, mark_pending=mark_pending)
         out = console()
         for a in actions:
-            out.print(f"{a['version']}: {a['action']}")
+            out.print(f"{a['version']}: {a['action']}", markup=False)
         out.print(f"{len(actions)} repair(s)" if actions else "nothing to repair")
         return 0
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ncm_core.history import BASELINE, FAILED
+from ncm_core.history import BASELINE, FAILED, UNFINISHED
 from ncm_core.validators.interface import Problem, Validator
 
 
@@ -14,7 +14,7 @@ class Checksums(Validator):
     def check(self, migrations, history):
         for m in migrations:
             record = history.get(m.version)
-            if record and record.status != FAILED and record.checksum and record.checksum != m.checksum:
+            if record and record.status not in (FAILED, *UNFINISHED) and record.checksum and record.checksum != m.checksum:
                 yield Problem.error(
                     self, m.version,
                     f"{m.path}: changed since it was applied (checksum {record.checksum[:12]} is now "

@@ -221,7 +221,8 @@ async def test_lock_timeout_names_the_holder(database_url, write_migration, runn
         async with holder.db.lock():
             with pytest.raises(LockTimeout) as info:
                 await waiter.run_migrations()
-    assert f"the migration lock 'ncm:{sa.make_url(database_url).database}' is held by connection " in str(info.value)
+    database = sa.make_url(database_url).database
+    assert f"{database} (lock 'ncm:{database}'): the migration lock is held by connection " in str(info.value)
     assert "(root@127.0.0.1:" in str(info.value) and "gave up after 0.5 s" in str(info.value)
 
 

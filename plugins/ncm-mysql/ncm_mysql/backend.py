@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 
-from ncm_core.errors import LockTimeout
 from ncm_mysql import SCHEMES
 from ncm_mysql import dump as mydump
 from ncm_sql import SQLBackend
@@ -73,34 +71,29 @@ class MySQLBackend(SQLBackend):
             "init_command": f"SET SESSION default_storage_engine = {settings.engine}",
         }}
 
-    @asynccontextmanager
-    async def lock(self) -> AsyncIterator[None]:
-        """GET_LOCK on a connection of its own, held for the whole run; the server releases it
-        if this process dies (the lock belongs to the connection)."""
+    def lock(self) -> AbstractAsyncContextManager[None]:
+        """GET_LOCK on the run's connection (ncm_sql's ``session_lock``); the server releases
+        it if the session ends (the lock belongs to the connection)."""
         name = lock_name(self.sqlalchemy_url().database or "")
-        async with self.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            got = await conn.scalar(sa.text("SELECT GET_LOCK(:n, :t)"), {"n": name, "t": self.config.lock_timeout})
-            if got != 1:
-                raise LockTimeout(await self._lock_timeout_message(conn, name))
-            try:
-                yield
-            finally:
-                await conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": name})
+        return self.session_lock(
+            lambda conn: conn.scalar(sa.text("SELECT GET_LOCK(:n, 0) = 1"), {"n": name}),
+            "SELECT RELEASE_LOCK(:n)", {"n": name}, lambda conn: self._holder(conn, name),
+            f"{self.sqlalchemy_url().database} (lock {name!r})")
 
-    async def _lock_timeout_message(self, conn: Any, name: str) -> str:
-        holder = "another connection"
+    async def lock_holder(self) -> str | None:
+        async with self.engine.connect() as conn:
+            return await self._holder(conn, lock_name(self.sqlalchemy_url().database or ""))
+
+    async def _holder(self, conn: Any, name: str) -> str | None:
         owner = await conn.scalar(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": name})
-        if owner is not None:
-            holder = f"connection {owner}"
-            row = (await conn.execute(
-                sa.text("SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = :id"),
-                {"id": owner})).first()
-            if row is not None:
-                since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - (row.TIME or 0)))
-                holder += f" ({row.USER}@{row.HOST}, since {since})"
-        return (f"{self.sqlalchemy_url().database}: the migration lock {name!r} is held by {holder}; "
-                f"gave up after {self.config.lock_timeout:g} s")
+        if owner is None:
+            return None
+        row = (await conn.execute(sa.text("SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST "
+                                          "WHERE ID = :id"), {"id": owner})).first()
+        if row is None:
+            return f"connection {owner}"
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - (row.TIME or 0)))
+        return f"connection {owner} ({row.USER}@{row.HOST}, since {since})"
 
     # -- backup and restore ----------------------------------------------------------
     async def _client(self) -> mydump.Client:

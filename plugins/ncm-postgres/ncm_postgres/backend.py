@@ -12,13 +12,11 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 
-from ncm_core.locking import wait_for
 from ncm_postgres import SCHEMES, asyncpg_adapter
 from ncm_postgres import dump as pgdump
 from ncm_postgres.dump import quote_ident
@@ -50,9 +48,10 @@ class PostgresBackend(SQLBackend):
             super().send_batch(sync_conn, statements)
 
     def engine_options(self) -> dict[str, Any]:
-        """asyncpg's own connect timeout, and the schema as every connection's search_path
+        """asyncpg's own connect timeout, the schema as every connection's search_path, and
+        the process as its application_name, which is how ``lock_holder`` names the holder
         (server_settings are sent in the startup packet: no extra round trip)."""
-        settings = {"application_name": "ncm"}
+        settings = {"application_name": f"ncm pid {os.getpid()} on {socket.gethostname()}"[:63]}
         if self.schema:
             settings["search_path"] = quote_ident(self.schema)
         return {"connect_args": {"timeout": self.config.connect_timeout, "server_settings": settings}}
@@ -68,27 +67,21 @@ class PostgresBackend(SQLBackend):
                 await conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
         await super()._ensure_tables()
 
-    @asynccontextmanager
-    async def lock(self) -> AsyncIterator[None]:
-        """A session-level advisory lock on a connection of its own, held for the whole run.
+    def lock(self) -> AbstractAsyncContextManager[None]:
+        """A session-level advisory lock on the run's connection (ncm_sql's ``session_lock``):
+        session-level, not transaction-level, so that it outlives the commits around
+        non-transactional steps; released explicitly, and by the server if the session ends."""
+        key = self._key()
+        return self.session_lock(
+            lambda conn: conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}),
+            "SELECT pg_advisory_unlock(:k)", {"k": key}, lambda conn: self._holder(conn, key), self._where())
 
-        Session-level (not transaction-level) so that it outlives the commits around
-        non-transactional steps; released explicitly, and by the server if this process dies.
-        """
-        key = lock_key(self.sqlalchemy_url().database or "", self.schema)
+    def _key(self) -> int:
+        return lock_key(self.sqlalchemy_url().database or "", self.schema)
+
+    async def lock_holder(self) -> str | None:
         async with self.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-
-            async def take() -> bool:
-                return bool(await conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
-
-            await wait_for(take, self.config.lock_timeout, self._where(), lambda: self._holder(conn, key))
-            me = f"ncm pid {os.getpid()} on {socket.gethostname()}"[:63]
-            await conn.execute(sa.text("SELECT set_config('application_name', :me, false)"), {"me": me})
-            try:
-                yield
-            finally:
-                await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            return await self._holder(conn, self._key())
 
     def _where(self) -> str:
         schema = self.schema

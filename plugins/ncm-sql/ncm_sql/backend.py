@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import weakref
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
@@ -14,10 +14,11 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
 from ncm_core.backend import Backend
-from ncm_core.errors import ConfigError, DatabaseUnavailable, MigrationFailed
+from ncm_core.errors import ConfigError, ConnectionLost, DatabaseUnavailable, MigrationFailed
 from ncm_core.history import AuditEntry, HistoryRecord
-from ncm_core.step import FAILURES
-from ncm_sql import alembic_impl, deferred, strategies, tables
+from ncm_core.locking import wait_for
+from ncm_core.step import FAILURES, StepForm
+from ncm_sql import alembic_impl, deferred, journal, strategies, tables
 from ncm_sql.context import RecordingContext
 
 if TYPE_CHECKING:
@@ -25,11 +26,17 @@ if TYPE_CHECKING:
 
     from ncm_core.backend import GeneratedSteps
     from ncm_core.migration import Migration
+    from ncm_sql.journal import Journal
 
 
 Statements = list[tuple[sa.Executable, dict[str, Any]]]
 
 
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """Whether ``exc`` means the server ended the connection (SQLAlchemy then invalidates it)."""
+    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
 
 
 def describe(exc: BaseException) -> str:
@@ -60,6 +67,7 @@ class SQLBackend(Backend):
         self.defers_ddl = self.defers_ddl and alembic_impl.INTERCEPTS_EXEC
         self.engine: AsyncEngine | None = None
         self._conn: AsyncConnection | None = None
+        self._lock_conn: AsyncConnection | None = None
         self._rehearsal: AsyncConnection | None = None
         self._tables_ready = False
         self._literal_insert: deferred.LiteralInsert | None = None
@@ -123,31 +131,46 @@ class SQLBackend(Backend):
         if not self._tables_ready:
             async with self.engine.begin() as conn:
                 await conn.run_sync(self.metadata.create_all, checkfirst=True)
+                await conn.run_sync(tables.add_missing_columns, self.history_table)
             self._tables_ready = True
 
-    async def _has_tables(self, conn: AsyncConnection) -> bool:
+    async def _has_tables(self) -> bool:
+        """Whether ncm's tables exist; a history table of an older ncm gains its new columns."""
         if not self._tables_ready:
             schema = self.schema
-            self._tables_ready = await conn.run_sync(
-                lambda sync: sa.inspect(sync).has_table(tables.HISTORY_TABLE, schema=schema))
+            async with self.engine.connect() as conn:
+                exists = await conn.run_sync(lambda sync: sa.inspect(sync).has_table(tables.HISTORY_TABLE, schema=schema))
+            if exists:
+                await self._ensure_tables()
         return self._tables_ready
 
     async def read_history(self) -> list[HistoryRecord]:
+        """Read in the run's transaction during a run (which sees its own writes, and where
+        SQLite would have another connection wait for its lock), else on a connection of its own."""
+        if self._conn is not None and not self._conn.invalidated:
+            return [tables.record_of(r) for r in await self._conn.execute(sa.select(self.history_table))]
+        if not await self._has_tables():
+            return []
         async with self.engine.connect() as conn:
-            if not await self._has_tables(conn):
-                return []
-            rows = await conn.execute(sa.select(self.history_table))
-            return [tables.record_of(r) for r in rows]
+            return [tables.record_of(r) for r in await conn.execute(sa.select(self.history_table))]
 
     async def read_audit(self) -> list[AuditEntry]:
+        if not await self._has_tables():
+            return []
         async with self.engine.connect() as conn:
-            if not await self._has_tables(conn):
-                return []
             rows = await conn.execute(sa.select(self.audit_table).order_by(self.audit_table.c.id))
             return [tables.entry_of(r) for r in rows]
 
     async def write(self, statements: Statements) -> None:
         """Run history writes in the run's transaction if one is open, else in their own."""
+        try:
+            await self._write(statements)
+        except sa.exc.DBAPIError as exc:
+            if lost_connection(exc):
+                raise ConnectionLost(f"writing the history: {describe(exc)}") from exc
+            raise
+
+    async def _write(self, statements: Statements) -> None:
         if self._conn is not None:
             for stmt, params in statements:
                 await self._conn.execute(stmt, params)
@@ -164,7 +187,7 @@ class SQLBackend(Backend):
         return [(sa.delete(h).where(h.c.version == sa.bindparam("v")), {"v": version})]
 
     def _replace(self, record: HistoryRecord) -> Statements:
-        return [*self._delete(record.version), *self.history_change("up", record)]
+        return self.history_change("up", record, replace=True)
 
     async def record_failure(self, record: HistoryRecord) -> None:
         await self.write(self._replace(record))
@@ -181,10 +204,12 @@ class SQLBackend(Backend):
     # -- running ---------------------------------------------------------------------
     @asynccontextmanager
     async def run_scope(self) -> AsyncIterator[None]:
-        """One connection for the run; with transactional DDL, one transaction and a
-        savepoint per migration, so a run costs one commit instead of one per migration."""
+        """One connection for the run (the lock's, where the lock belongs to a session, so that
+        the two cannot part: a run whose lock is gone has lost its connection too); with
+        transactional DDL, one transaction and a savepoint per migration, so a run costs one
+        commit instead of one per migration."""
         await self._ensure_tables()
-        async with self.engine.connect() as conn:
+        async with self._run_connection() as conn:
             self._conn = conn
             try:
                 yield
@@ -193,6 +218,49 @@ class SQLBackend(Backend):
             finally:
                 self._conn = None
 
+    @asynccontextmanager
+    async def _run_connection(self) -> AsyncIterator[AsyncConnection]:
+        if self._lock_conn is not None:
+            yield self._lock_conn
+            return
+        async with self.engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def session_lock(self, take: Callable[[AsyncConnection], Awaitable[bool]], release: str,
+                           params: dict[str, Any], holder: Callable[[AsyncConnection], Awaitable[str | None]],
+                           where: str) -> AsyncIterator[None]:
+        """A lock that belongs to a session (PostgreSQL's advisory locks, MySQL's GET_LOCK),
+        taken on the connection the run then uses, and freed by the server if it ends. Each
+        try commits, so the run starts outside a transaction."""
+        async with self.engine.connect() as conn:
+            async def try_once() -> bool:
+                got = await take(conn)
+                await conn.commit()
+                return got
+
+            await wait_for(try_once, self.config.lock_timeout, where, lambda: holder(conn))
+            self._lock_conn = conn
+            try:
+                yield
+            finally:
+                self._lock_conn = None
+                await self._unlock(conn, release, params)
+
+    @staticmethod
+    async def _unlock(conn: AsyncConnection, release: str, params: dict[str, Any]) -> None:
+        """Release a session lock, unless the session is gone (and the lock with it)."""
+        if conn.invalidated:
+            return
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+            await conn.execute(sa.text(release), params)
+            await conn.commit()
+        except sa.exc.DBAPIError as exc:
+            if not lost_connection(exc):
+                raise
+
     def is_atomic(self, migration: Migration) -> bool:
         return self.transactional_ddl and bool(migration.transactional)
 
@@ -200,11 +268,18 @@ class SQLBackend(Backend):
         """The step through the strategy its file and this dialect call for (ncm_sql.strategies)."""
         assert self._conn is not None, "apply() runs inside run_scope()"
         run = strategies.StepRun(self, self._conn, migration, direction, record)
+        strategy = strategies.choose(self, migration, direction)
         try:
-            await strategies.choose(self, migration, direction)(run)
+            if direction == "up" and record.statements_done is not None and self.resumable(migration):
+                async with journal.kept(self, record) as run.journal:
+                    await strategy(run)
+            else:
+                await strategy(run)
         except MigrationFailed:
             raise
         except FAILURES as exc:
+            if lost_connection(exc):
+                raise ConnectionLost(describe(exc)) from exc
             raise self._failure(migration, exc) from exc
 
     def send_batch(self, sync_conn: sa.Connection, statements: list[str]) -> None:
@@ -213,10 +288,13 @@ class SQLBackend(Backend):
         for statement in statements:
             sync_conn.exec_driver_sql(statement)
 
-    def history_change(self, direction: str, record: HistoryRecord) -> Statements:
-        """Statements with parameters, so SQLAlchemy compiles each of them once per run."""
-        if direction == "up":  # only pending migrations go up: there is no row to replace
-            return [(sa.insert(self.history_table), tables.history_row(record))]
+    def history_change(self, direction: str, record: HistoryRecord, replace: bool = False) -> Statements:
+        """Statements with parameters, so SQLAlchemy compiles each of them once per run. Going
+        up, ``replace`` a step's ``running`` record (written before a step the database cannot
+        roll back); an atomic step has none, so its row is only inserted."""
+        if direction == "up":
+            insert = [(sa.insert(self.history_table), tables.history_row(record))]
+            return [*self._delete(record.version), *insert] if replace else insert
         return self._delete(record.version)
 
     def history_literal(self, direction: str, record: HistoryRecord, dialect: sa.Dialect) -> str:
@@ -239,21 +317,35 @@ class SQLBackend(Backend):
 
     def impl_mixins(self) -> tuple[type, ...]:
         """Classes mixed into Alembic's DDL impl for this backend's contexts."""
-        return (alembic_impl.DeferringImpl,) if self.defers_ddl else ()
+        journaling = (journal.JournalingImpl,) if alembic_impl.INTERCEPTS_EXEC else ()
+        return (*journaling, alembic_impl.DeferringImpl) if self.defers_ddl else journaling
+
+    def resumable(self, migration: Migration) -> bool:
+        """An interrupted plain ``op`` migration that the database could not roll back resumes
+        at the first statement its journal does not record (ncm_sql.journal)."""
+        return (alembic_impl.INTERCEPTS_EXEC and not self.is_atomic(migration)
+                and migration.forms("up") == {StepForm.PLAIN})
 
     def migration_context(self, **kwargs: Any) -> MigrationContext:
         """Alembic's MigrationContext, online or offline, with this backend's impl mixins."""
         return alembic_impl.with_mixins(MigrationContext.configure(**kwargs), self.impl_mixins())
 
-    def operations(self, sync_connection: sa.Connection) -> AbstractContextManager[Operations]:
-        """Alembic's ``op`` bound to the connection, as inside an Alembic env.py."""
+    @contextmanager
+    def operations(self, sync_connection: sa.Connection, journal: Journal | None = None) -> Iterator[Operations]:
+        """Alembic's ``op`` bound to the connection, as inside an Alembic env.py; with
+        ``journal``, the statements it sends are journaled (ncm_sql.journal)."""
         context = self._contexts.get(sync_connection)
         if context is None:  # one per connection, not per migration: configuring one is not free
             context = self.migration_context(connection=sync_connection, opts=self.alembic_options())
             self._contexts[sync_connection] = context
             if self.defers_ddl:
                 deferred.flush_before_use(sync_connection, context.impl)
-        return Operations.context(context)
+        context.impl.journal = journal
+        try:
+            with Operations.context(context) as op:
+                yield op
+        finally:
+            context.impl.journal = None
 
     def offline_sql(self, fn: Callable[..., Any], ctx: Any) -> list[str]:
         """The SQL a plain ``def upgrade()`` would run, rendered by Alembic's offline mode."""

@@ -13,6 +13,7 @@ from ncm_core.progress import progress
 if TYPE_CHECKING:
     from ncm_core.migration import Migration
     from ncm_sql.backend import SQLBackend
+    from ncm_sql.journal import Journal
 
 
 def statement(sql: Any) -> Any:
@@ -36,8 +37,10 @@ class SQLSession:
 class SQLStepContext:
     """``ctx`` of ``async def upgrade(ctx)``: connection, execute, batches, progress."""
 
-    def __init__(self, backend: SQLBackend, connection: AsyncConnection, migration: Migration) -> None:
+    def __init__(self, backend: SQLBackend, connection: AsyncConnection, migration: Migration,
+                 journal: Journal | None = None) -> None:
         self.backend = backend
+        self.journal = journal
         self.connection = connection
         self.migration = migration
         self.session = SQLSession(connection)
@@ -69,7 +72,7 @@ class SQLStepContext:
     async def run_sync(self, fn: Callable[..., Any], wants_ctx: bool = False) -> Any:
         """Run a plain ``def upgrade()`` with Alembic's ``op`` bound to this connection."""
         def call(sync_connection: sa.Connection) -> Any:
-            with self.backend.operations(sync_connection):
+            with self.backend.operations(sync_connection, self.journal):
                 return fn(self) if wants_ctx else fn()
 
         return await self.connection.run_sync(call)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ncm_core.history import HistoryRecord
     from ncm_core.migration import Migration
     from ncm_sql.backend import SQLBackend
+    from ncm_sql.journal import Journal
 
 
 @dataclass
@@ -53,26 +54,34 @@ class StepRun:
     direction: str
     record: HistoryRecord
     started: float = field(default_factory=time.perf_counter)
+    journal: Journal | None = None
+    """Set for a step whose statements are journaled so it can be resumed (ncm_sql.journal)."""
 
     def timed(self) -> HistoryRecord:
         self.record.execution_ms = int((time.perf_counter() - self.started) * 1000)
         return self.record
 
+    def history_change(self) -> list[tuple[sa.Executable, dict]]:
+        """The step's history statements, replacing the ``running`` record of a step that the
+        database cannot roll back."""
+        return self.backend.history_change(self.direction, self.timed(), not self.backend.is_atomic(self.migration))
+
     def run_sync_parts(self, sync_conn: sa.Connection) -> None:
         """The step and its validate(), synchronous code, with ``op`` bound to ``sync_conn``."""
         m, ctx = self.migration, SQLStepContext(self.backend, self.conn, self.migration)
-        with self.backend.operations(sync_conn), guard(sync_conn).armed(m):
+        with self.backend.operations(sync_conn, self.journal), guard(sync_conn).armed(m):
             m.step(self.direction).call_sync(ctx)
             if self.direction == "up" and m.validation is not None and m.validation.call_sync(ctx) is False:
                 raise MigrationFailed(m.version, "its validate() returned False")
 
     async def run_async_parts(self, conn: AsyncConnection) -> None:
-        await run_with_context(self.backend, conn, self.migration, self.direction)
+        await run_with_context(self.backend, conn, self.migration, self.direction, self.journal)
 
 
-async def run_with_context(backend: SQLBackend, conn: AsyncConnection, migration: Migration, direction: str) -> None:
+async def run_with_context(backend: SQLBackend, conn: AsyncConnection, migration: Migration, direction: str,
+                           journal: Journal | None = None) -> None:
     """The step and its validate() awaited with a context on ``conn``, whatever their form."""
-    ctx = SQLStepContext(backend, conn, migration)
+    ctx = SQLStepContext(backend, conn, migration, journal)
     with guard(conn.sync_connection).armed(migration) if migration.transactional else nullcontext():
         await migration.run(direction, ctx)
         if direction == "up" and not await migration.check(ctx):
@@ -97,7 +106,7 @@ async def statement_by_statement(run: StepRun) -> None:
 def _statement_by_statement(sync_conn: sa.Connection, run: StepRun) -> None:
     with sync_conn.begin_nested() if run.backend.transactional_ddl else sync_conn.begin():
         run.run_sync_parts(sync_conn)
-        for stmt, params in run.backend.history_change(run.direction, run.timed()):
+        for stmt, params in run.history_change():
             sync_conn.execute(stmt, params)
 
 
@@ -143,7 +152,7 @@ async def with_context(run: StepRun) -> None:
     conn = run.conn
     async with conn.begin_nested() if run.backend.transactional_ddl else conn.begin():
         await run.run_async_parts(conn)
-        for stmt, params in run.backend.history_change(run.direction, run.timed()):
+        for stmt, params in run.history_change():
             await conn.execute(stmt, params)
 
 
@@ -154,6 +163,6 @@ async def outside_transaction(run: StepRun) -> None:
         await conn.commit()
     async with backend.engine.connect() as raw:
         await run.run_async_parts(await raw.execution_options(isolation_level="AUTOCOMMIT"))
-    await backend.write(backend.history_change(run.direction, run.timed()))
+    await backend.write(run.history_change())
     if conn.in_transaction():
         await conn.commit()

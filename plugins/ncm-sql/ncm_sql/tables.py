@@ -12,6 +12,21 @@ HISTORY_TABLE = "ncm_migrations"
 AUDIT_TABLE = "ncm_audit"
 
 
+def added_columns() -> list[sa.Column]:
+    """The history table's columns that ncm 0.1 did not have: a table made by it gains them
+    (all nullable) the first time a newer ncm reads it."""
+    return [sa.Column("runner", sa.String(255)), sa.Column("statements_done", sa.Integer)]
+
+
+def add_missing_columns(sync_conn: sa.Connection, table: sa.Table) -> None:
+    present = {c["name"] for c in sa.inspect(sync_conn).get_columns(table.name, schema=table.schema)}
+    for column in added_columns():
+        if column.name not in present:
+            name = sync_conn.dialect.identifier_preparer.format_table(table)
+            sync_conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN "
+                                      f"{column.name} {column.type.compile(sync_conn.dialect)}"))
+
+
 def build(schema: str | None) -> tuple[sa.MetaData, sa.Table, sa.Table]:
     metadata = sa.MetaData(schema=schema)
     history = sa.Table(
@@ -25,6 +40,7 @@ def build(schema: str | None) -> tuple[sa.MetaData, sa.Table, sa.Table]:
         sa.Column("execution_ms", sa.Integer, nullable=False),
         sa.Column("applied_by", sa.String(255), nullable=False),
         sa.Column("error", sa.Text),
+        *added_columns(),
     )
     audit = sa.Table(
         AUDIT_TABLE, metadata,
@@ -46,7 +62,7 @@ def naive_utc(moment: datetime) -> datetime:
 
 def history_row(record: HistoryRecord) -> dict:
     row = {c: getattr(record, c) for c in ("version", "description", "type", "checksum", "status",
-                                            "execution_ms", "applied_by", "error")}
+                                            "execution_ms", "applied_by", "error", "runner", "statements_done")}
     row["applied_at"] = naive_utc(record.applied_at)
     return row
 
