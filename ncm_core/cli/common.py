@@ -5,6 +5,7 @@ free of heavy imports (pydantic, rich, the runner load inside the functions) so 
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -38,20 +39,67 @@ def with_runner(fn: Callable[[Any], Awaitable[int]], connect: bool = True, migra
     files are in."""
     import asyncio
 
+    from ncm_core.errors import Stopped
     from ncm_core.runner import MigrationRunner
 
     async def go() -> int:
         runner = MigrationRunner(load(**config))
+        signals = _Signals(runner)
         try:
             if migrations:
                 runner.load()
             if connect:
                 await runner.initialize()
-            return await fn(runner)
+            code = await fn(runner)
+            if runner.stop_requested is not None:
+                raise Stopped(runner.stop_requested, f"stopped by {signals.name}: {await runner.outcome()}")
+            return code
+        except asyncio.CancelledError:
+            if signals.received is None:
+                raise
+            asyncio.current_task().uncancel()
+            raise Stopped(signals.received, f"stopped at once by {signals.name}: {await runner.outcome()}") from None
         finally:
+            signals.restore()
             await runner.close()
 
     return asyncio.run(go())
+
+
+class _Signals:
+    """SIGINT (Ctrl-C) and SIGTERM (docker stop, a Kubernetes eviction) as a graceful stop: the
+    first one, during a run, lets the current step finish and be recorded, then the run stops;
+    a second one, or one before the run has started, stops at once (the step under way is
+    rolled back where the database allows). Either way the exit line says what stuck."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, runner: Any) -> None:
+        import asyncio
+
+        self.runner = runner
+        self.task = asyncio.current_task()
+        self.received: int | None = None
+        self.loop = asyncio.get_running_loop()
+        for signum in self.SIGNALS:
+            self.loop.add_signal_handler(signum, self.on_signal, signum)
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.received or self.runner.stop_requested).name
+
+    def on_signal(self, signum: int) -> None:
+        if self.runner.plan is not None and self.runner.stop_requested is None:
+            self.runner.request_stop(signum)
+            sys.stderr.write(f"{signal.Signals(signum).name}: stopping once the current migration is done "
+                             "(send it again to stop at once)\n")
+            return
+        self.received = signum
+        self.task.cancel()
+
+    def restore(self) -> None:
+        for signum in self.SIGNALS:
+            self.loop.remove_signal_handler(signum)
 
 
 def console(stderr: bool = False) -> Any:

@@ -67,6 +67,8 @@ def run(
     """Apply pending migrations in dependency order."""
     async def go(runner: Any) -> int:
         results = await runner.run_migrations(target_version=target_version, dry_run=dry_run)
+        if runner.stop_requested is not None:
+            return 0  # the exit line says what stuck
         if json_:
             print_json(results)
         elif dry_run:
@@ -98,6 +100,8 @@ def rollback(
     """Revert applied migrations by running their down steps, newest first."""
     async def go(runner: Any) -> int:
         results = await runner.rollback_migration(version=version, steps=steps)
+        if runner.stop_requested is not None:
+            return 0  # the exit line says what stuck
         if json_:
             print_json(results)
         else:
