@@ -271,3 +271,33 @@ class InterruptedSQLRuns(InterruptedRuns):
         marked = ncm(url, migrations_dir, "repair", "--mark-applied", "001_two")
         assert marked.returncode == 0 and "001_two: marked applied (was running)" in marked.stdout, marked.stderr
         assert states(url, migrations_dir) == {"001_two": "applied"}
+
+
+class LostConnections:
+    """A server that ends the run's connection (an administrator's kill, a session timeout,
+    a failover): the lock goes with it, so the run must stop, say so, and leave nothing a
+    second runner would trip over."""
+
+    def cut(self, url: str) -> None:
+        """End every connection of ncm's child process to the test database."""
+        raise NotImplementedError
+
+    def test_a_run_whose_connection_is_cut_stops_with_exit_4_saying_what_stuck(self, url, migrations_dir):
+        for n, version in enumerate(("001_a", "002_b"), 1):
+            self.write(migrations_dir, version, SQL_ASYNC, transactional=True, n=n)
+        child = Child(url, migrations_dir, "run", pause=2)
+        child.wait_for_mark()
+        self.cut(url)  # during the pause: the step's next statement meets the closed connection
+        code, _, err = child.finish()
+        assert code == 4, err
+        (line,) = err.strip().splitlines()[-1:]
+        assert line.startswith("error: lost the connection to the database during 001_a (applying it): "), line
+        assert "Traceback" not in err
+        done = ncm(url, migrations_dir, "run")
+        if self.atomic:
+            assert line.endswith("; applied: none; not applied: 001_a, 002_b"), line
+            assert done.returncode == 0, done.stderr
+            assert states(url, migrations_dir) == {"001_a": "applied", "002_b": "applied"}
+        else:
+            assert line.endswith("; applied: none; not applied: 002_b; interrupted part way: 001_a (see `ncm status`)")
+            assert done.returncode == 3 and "001_a was interrupted" in done.stderr
