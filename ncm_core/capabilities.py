@@ -77,6 +77,14 @@ class SupportsLockHolder(Protocol):
 
 
 @runtime_checkable
+class SupportsUnlock(Protocol):
+    async def break_lock(self) -> str | None:
+        """Free the migration lock whoever holds it (ending the holder's session, where the
+        lock belongs to one); return who held it, or None if it was free. ``ncm unlock``
+        calls it only once the user has confirmed that the holder is dead or stuck."""
+
+
+@runtime_checkable
 class SupportsResume(Protocol):
     def resumable(self, migration: Migration) -> bool:
         """Whether an interrupted up step of ``migration`` can run again from the first statement

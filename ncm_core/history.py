@@ -6,9 +6,10 @@ import functools
 import getpass
 import os
 import socket
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 APPLIED = "applied"
 FAILED = "failed"
@@ -79,3 +80,13 @@ class AuditEntry:
     details: str | None = None
     at: datetime = field(default_factory=now)
     actor: str = field(default_factory=actor)
+
+
+Record = TypeVar("Record", HistoryRecord, AuditEntry)
+
+
+def from_fields(cls: type[Record], data: Mapping[str, Any]) -> Record:
+    """A HistoryRecord or AuditEntry from a mapping that holds its fields (a row, a document),
+    less what it does not have (a document's ``_id``, an audit row's ``id``)."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{name: value for name, value in data.items() if name in names})

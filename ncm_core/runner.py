@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
 import time
 import traceback
 from datetime import datetime, timezone
@@ -25,6 +26,7 @@ from ncm_core.capabilities import (
     SupportsLockHolder,
     SupportsModels,
     SupportsResume,
+    SupportsUnlock,
     require,
 )
 from ncm_core.config import MigrationConfig, load_config
@@ -37,6 +39,7 @@ from ncm_core.errors import (
     ValidationFailed,
 )
 from ncm_core.graph import MigrationGraph
+from ncm_core.locking import dead_here
 from ncm_core.history import (
     APPLIED,
     BASELINE,
@@ -443,6 +446,21 @@ class MigrationRunner:
     async def lock_holder(self) -> str | None:
         """Who holds the migration lock, where the backend can tell; None when free or unknown."""
         return await self.db.lock_holder() if isinstance(self.db, SupportsLockHolder) else None
+
+    async def unlock(self) -> str | None:
+        """Break the migration lock (``ncm unlock``); who held it, or None if it was free.
+        A holder that is a live process of this host is refused: stop it instead."""
+        unlocking = require(self.db, SupportsUnlock, "break a lock (its holder is alive as long as it is held)")
+        holder = await self.lock_holder()
+        if holder is not None and (here := re.search(r"\bpid (\d+) on (\S+)", holder)):
+            pid, host = int(here.group(1)), here.group(2)
+            if host == socket.gethostname() and not dead_here(host, pid):
+                raise UsageError(f"the migration lock is held by {holder}, a live process of this host: "
+                                 f"stop it (kill {pid}) rather than break its lock")
+        held_by = await unlocking.break_lock()
+        if held_by is not None:
+            await self._audit("unlock", None, "ok", f"broke the lock held by {held_by}")
+        return held_by
 
     async def audit_log(self) -> list[AuditEntry]:
         return await require(self.db, SupportsAudit, "keep an audit log").read_audit()

@@ -27,7 +27,7 @@ app = App(
 )
 for command in (running.run, authoring.create, running.rollback, inspecting.status, inspecting.validate,
                 authoring.baseline, inspecting.history, running.repair, backups.backup_app, backups.restore,
-                inspecting.check, plugins.plugins):
+                inspecting.check, inspecting.unlock, plugins.plugins):
     app.command(command)
 
 

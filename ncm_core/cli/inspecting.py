@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from cyclopts import Parameter
 
 from ncm_core.cli.common import JsonFlag, console, print_json, with_runner
-from ncm_core.errors import ValidationFailed
+from ncm_core.errors import UsageError, ValidationFailed
 
 DriftFlag = Annotated[bool, Parameter(help="also compare the live schema with the SQLAlchemy models; differences "
                                            "fail with exit code 3", negative="")]
@@ -48,6 +48,40 @@ def status(*, json_: JsonFlag = False) -> int:
         return 0
 
     return with_runner(go)
+
+
+def unlock(
+    *,
+    yes: Annotated[bool, Parameter(help="break the lock without asking (required off a terminal)",
+                                   negative="")] = False,
+) -> int:
+    """Break a migration lock whose holder is dead or stuck (a crashed pod's MongoDB lease,
+    a PostgreSQL or MySQL session left behind); a live process of this host is refused."""
+    async def go(runner: Any) -> int:
+        holder = await runner.lock_holder()
+        if holder is None:
+            console().print("the migration lock is free")
+            return 0
+        if not yes:
+            _confirm_unlock(holder)
+        held_by = await runner.unlock()
+        console().print(f"broke the migration lock held by {held_by}" if held_by else "the migration lock is free",
+                        markup=False)
+        return 0
+
+    return with_runner(go, migrations=False)
+
+
+def _confirm_unlock(holder: str) -> None:
+    """A lock broken under a live runner lets a second one in beside it: the user says it is dead."""
+    import sys
+
+    if not sys.stdin.isatty():
+        raise UsageError(f"the migration lock is held by {holder}; if that runner is dead or stuck, "
+                         "run again with --yes to break the lock")
+    answer = input(f"the migration lock is held by {holder}. Is that runner dead or stuck? Break the lock? [y/N] ")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise UsageError("unlock cancelled: the lock is still held")
 
 
 def validate(

@@ -28,3 +28,19 @@ class TestMySQLInterruptedRuns(InterruptedSQLRuns, LostConnections):
             await engine.dispose()
 
         asyncio.run(kill())
+
+
+async def test_unlock_ends_the_connection_of_a_stuck_holder(database_url, ncm):
+    from ncm_mysql.backend import lock_name
+
+    engine = create_async_engine(database_url)
+    conn = await engine.connect()
+    try:
+        await conn.execute(sa.text("SELECT GET_LOCK(:n, 0)"), {"n": lock_name(sa.make_url(database_url).database)})
+        assert "lock: held by connection " in ncm(database_url, "status").stdout
+        done = ncm(database_url, "unlock", "--yes")
+        assert done.returncode == 0 and done.stdout.startswith("broke the migration lock held by connection "), done
+        assert "lock: held" not in ncm(database_url, "status").stdout
+    finally:
+        await conn.invalidate()  # the server ended it
+        await engine.dispose()

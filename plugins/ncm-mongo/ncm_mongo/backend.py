@@ -28,7 +28,7 @@ from pymongo.errors import CollectionInvalid, PyMongoError
 
 from ncm_core.backend import Backend
 from ncm_core.errors import ConfigError, DatabaseUnavailable, LockTimeout, MigrationFailed, MigrationFileError
-from ncm_core.history import AuditEntry, HistoryRecord
+from ncm_core.history import AuditEntry, HistoryRecord, from_fields
 from ncm_core.locking import holding
 from ncm_core.step import FAILURES
 from ncm_mongo import SCHEMES, documents
@@ -131,18 +131,15 @@ class MongoBackend(Backend):
 
     async def read_history(self) -> list[HistoryRecord]:
         cursor = self._collection(documents.HISTORY).find().sort([("applied_at", 1), ("_id", 1)])
-        return [documents.from_document(HistoryRecord, d) async for d in cursor]
+        return [from_fields(HistoryRecord, d) async for d in cursor]
 
     async def read_audit(self) -> list[AuditEntry]:
         cursor = self._collection(documents.AUDIT).find().sort("_id", 1)
-        return [documents.from_document(AuditEntry, d) async for d in cursor]
+        return [from_fields(AuditEntry, d) async for d in cursor]
 
-    async def _save(self, record: HistoryRecord, session: AsyncClientSession | None = None) -> None:
+    async def write_history(self, record: HistoryRecord, session: AsyncClientSession | None = None) -> None:
         await self._collection(documents.HISTORY).replace_one(
             {"_id": record.version}, documents.history_document(record), upsert=True, session=session)
-
-    async def write_history(self, record: HistoryRecord) -> None:
-        await self._save(record)
 
     async def delete_history(self, version: str, session: AsyncClientSession | None = None) -> None:
         await self._collection(documents.HISTORY).delete_one({"_id": version}, session=session)
@@ -166,6 +163,9 @@ class MongoBackend(Backend):
 
     async def lock_holder(self) -> str | None:
         return await self._new_lease().holder()
+
+    async def break_lock(self) -> str | None:
+        return await self._new_lease().breach()
 
     # -- running ---------------------------------------------------------------------
     @asynccontextmanager
@@ -203,7 +203,7 @@ class MongoBackend(Backend):
             raise MigrationFailed(migration.version, "its validate() returned False")
         record.execution_ms = int((time.perf_counter() - started) * 1000)
         if direction == "up":
-            await self._save(record, session)
+            await self.write_history(record, session)
         else:
             await self.delete_history(record.version, session)
 

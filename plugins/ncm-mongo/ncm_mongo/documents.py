@@ -7,9 +7,9 @@ a second index and lets one ``replace_one(..., upsert=True)`` write or overwrite
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from datetime import timezone
-from typing import Any, TypeVar
+from typing import Any
 
 from bson.codec_options import CodecOptions
 
@@ -22,18 +22,9 @@ LOCK = "ncm_lock"
 # BSON dates carry no zone; ncm's records are UTC-aware, so read them back that way.
 UTC = CodecOptions(tz_aware=True, tzinfo=timezone.utc)
 
-T = TypeVar("T", HistoryRecord, AuditEntry)
-
-
 def history_document(record: HistoryRecord) -> dict[str, Any]:
     return {"_id": record.version, **asdict(record)}
 
 
 def audit_document(entry: AuditEntry) -> dict[str, Any]:
     return asdict(entry)
-
-
-def from_document(cls: type[T], document: dict[str, Any]) -> T:
-    """A HistoryRecord or AuditEntry from its document, less the fields it does not have (``_id``)."""
-    names = {f.name for f in fields(cls)}
-    return cls(**{name: value for name, value in document.items() if name in names})

@@ -77,6 +77,11 @@ class Lease:
     async def release(self) -> None:
         await self.collection.delete_one({"_id": self.name, "token": self.token})
 
+    async def breach(self) -> str | None:
+        """Delete the lease whoever holds it; who held it, None when there was none."""
+        document = await self.collection.find_one_and_delete({"_id": self.name})
+        return describe_holder(document) if document is not None else None
+
     async def holder(self) -> str | None:
         """Who holds an unexpired lease, or None when the lock is free."""
         document = await self.collection.find_one({"_id": self.name, "$expr": {"$gt": ["$expires_at", _NOW]}})

@@ -84,6 +84,16 @@ class MySQLBackend(SQLBackend):
         async with self.engine.connect() as conn:
             return await self._holder(conn, lock_name(self.sqlalchemy_url().database or ""))
 
+    async def break_lock(self) -> str | None:
+        """End the connection holding GET_LOCK's lock, which frees it."""
+        name = lock_name(self.sqlalchemy_url().database or "")
+        async with self.engine.connect() as conn:
+            holder = await self._holder(conn, name)
+            owner = await conn.scalar(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": name})
+            if owner is not None:
+                await conn.execute(sa.text(f"KILL CONNECTION {int(owner)}"))
+            return holder
+
     async def _holder(self, conn: Any, name: str) -> str | None:
         owner = await conn.scalar(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": name})
         if owner is None:

@@ -87,13 +87,22 @@ class PostgresBackend(SQLBackend):
         schema = self.schema
         return f"{self.sqlalchemy_url().database}" + (f" (schema {schema})" if schema else "")
 
-    async def _holder(self, conn: Any, key: int) -> str | None:
-        row = (await conn.execute(sa.text(read_sql("ncm_postgres", "lock_holder.sql")), {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF})).first()
+    async def _holder(self, conn: Any, key: int, terminate: bool = False) -> str | None:
+        """Who holds the advisory lock; with ``terminate``, also end that session, which frees
+        the lock (``ncm unlock``)."""
+        params = {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF}
+        row = (await conn.execute(sa.text(read_sql("ncm_postgres", "lock_holder.sql")), params)).first()
         if row is None:
             return None
+        if terminate:
+            await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": row.pid})
         since = row.state_change.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if row.state_change else "?"
         return (f"{row.application_name or 'a session'} (server pid {row.pid}, user {row.usename}, "
                 f"client {row.client or 'local socket'}, since {since})")
+
+    async def break_lock(self) -> str | None:
+        async with self.engine.connect() as conn:
+            return await self._holder(conn, self._key(), terminate=True)
 
     # -- backup and restore ----------------------------------------------------------
     async def _client(self) -> pgdump.Client:

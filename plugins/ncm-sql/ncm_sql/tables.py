@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from ncm_core.history import AuditEntry, HistoryRecord
+from ncm_core.history import AuditEntry, HistoryRecord, from_fields
 
 HISTORY_TABLE = "ncm_migrations"
 AUDIT_TABLE = "ncm_audit"
@@ -80,6 +80,5 @@ def audit_row(entry: AuditEntry) -> dict:
 
 def entry_of(row: sa.Row) -> AuditEntry:
     data = dict(row._mapping)
-    data.pop("id")
     data["at"] = data["at"].replace(tzinfo=timezone.utc)
-    return AuditEntry(**data)
+    return from_fields(AuditEntry, data)
