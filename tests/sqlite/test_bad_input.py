@@ -111,3 +111,35 @@ def test_a_plugin_that_fails_to_load_is_a_warning_on_every_command(project, ncm,
         assert "warning: plugin broken (ncm-broken-plugin 1.0) failed to load" in ncm(command, env=env).stderr
     done = ncm("status", env={**env, "NCM_STRICT_PLUGINS": "1"}, check=7)
     assert done.stderr.startswith("error: plugin broken (ncm-broken-plugin 1.0) failed to load: ImportError")
+
+
+def test_an_invalid_ncm_toml_is_exit_2_naming_the_file_line_and_column(project, ncm):
+    (project / "ncm.toml").write_text('lock_timeout = 5\n[sql\n')
+    done = ncm("status", check=2)
+    assert done.stderr == ("error: config file ncm.toml: invalid TOML: Expected ']' at the end of a table "
+                           "declaration (at line 2, column 5)\n")
+    assert not (project / "app.db").exists()
+
+
+def test_a_toml_error_at_the_end_of_the_file_names_its_line_and_column(project, ncm):
+    (project / "ncm.toml").write_text('lock_timeout = 5\nbackup_retention = ')
+    assert "ncm.toml: invalid TOML: Invalid value (at line 2, column 20)" in ncm("status", check=2).stderr
+
+
+def test_an_invalid_pyproject_toml_in_the_working_directory_is_exit_2_naming_it(project, ncm):
+    (project / "pyproject.toml").write_text('[project\nname = "app"\n')
+    done = ncm("status", check=2)
+    assert f"config file {project / 'pyproject.toml'}: invalid TOML: " in done.stderr
+    assert "(at line 1, column 9)" in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+def test_an_ncm_toml_that_starts_with_a_bom_is_read(project, ncm):
+    (project / "ncm.toml").write_bytes(b'\xef\xbb\xbfmigration_directory = "db"\n')
+    (project / "db").mkdir()
+    (project / "db" / "001_a.py").write_text(MIGRATION)
+    assert "001_a" in ncm("status").stdout
+
+
+def test_an_ncm_toml_that_is_a_directory_is_exit_2_naming_it(project, ncm):
+    (project / "ncm.toml").mkdir()
+    assert ncm("status", check=2).stderr == "error: config file ncm.toml is not a file\n"
