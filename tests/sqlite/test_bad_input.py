@@ -48,9 +48,27 @@ def test_a_broken_symlink_is_exit_2_naming_it(project, ncm):
 def test_files_ncm_does_not_read_are_warned_about_once(project, ncm):
     (project / "migrations" / "001_a.py").write_text(MIGRATION)
     (project / "migrations" / "002_b.sql").write_text("CREATE TABLE b (id int);")
-    (project / "migrations" / "003_c.py").mkdir()
     done = ncm("run")
-    assert done.stderr.count("002_b.sql: ignored") == 1 and done.stderr.count("003_c.py: ignored") == 1
+    assert done.stderr.count("warning: migrations/002_b.sql: ignored: ncm reads migrations from *.py files") == 1
+    assert "1 migration(s) applied" in done.stdout
+
+
+def test_a_directory_named_like_a_migration_is_exit_2_naming_it(project, ncm):
+    (project / "migrations" / "001_a.py").write_text(MIGRATION)
+    (project / "migrations" / "002_b.py").mkdir()
+    done = ncm("run", check=2)
+    assert done.stderr == "error: migrations/002_b.py: is a directory, not a migration file\n"
+    assert not (project / "app.db").exists()
+
+
+def test_pythons_own_files_and_hidden_files_are_not_warned_about(project, ncm):
+    migrations = project / "migrations"
+    (migrations / "001_a.py").write_text(MIGRATION)
+    (migrations / "__init__.py").write_text("")
+    (migrations / "__pycache__").mkdir()
+    (migrations / "001_a.cpython-311.pyc").write_bytes(b"")
+    (migrations / ".keep").write_text("")
+    assert "warning" not in ncm("run").stderr
 
 
 def test_a_failure_is_printed_once_naming_the_line(project, ncm):
