@@ -161,3 +161,20 @@ def test_an_ncm_toml_that_starts_with_a_bom_is_read(project, ncm):
 def test_an_ncm_toml_that_is_a_directory_is_exit_2_naming_it(project, ncm):
     (project / "ncm.toml").mkdir()
     assert ncm("status", check=2).stderr == "error: config file ncm.toml is not a file\n"
+
+
+def test_a_misspelled_variable_is_one_warning_naming_the_closest_setting(project, ncm):
+    done = ncm("status", env={"MIGRATION_DATABSE_URL": "postgresql://app:s3cret@db/app"})
+    assert done.stderr == ("warning: MIGRATION_DATABSE_URL is not an ncm setting and is ignored; "
+                           "did you mean MIGRATION_DATABASE_URL?\n")
+
+
+def test_a_misspelled_section_variable_names_the_section_setting(project, ncm):
+    done = ncm("status", env={"MIGRATION_SQL_TARGET_METADAT": "app.models:metadata"})
+    assert "MIGRATION_SQL_TARGET_METADAT is not an ncm setting and is ignored; " \
+           "did you mean MIGRATION_SQL_TARGET_METADATA?" in done.stderr
+
+
+def test_section_and_image_variables_are_not_warned_about(project, ncm):
+    env = {"MIGRATION_MYSQL_CHARSET": "utf8mb4", "MIGRATION_WAIT_TIMEOUT": "30"}
+    assert "warning" not in ncm("status", env=env).stderr
