@@ -178,3 +178,14 @@ def test_a_misspelled_section_variable_names_the_section_setting(project, ncm):
 def test_section_and_image_variables_are_not_warned_about(project, ncm):
     env = {"MIGRATION_MYSQL_CHARSET": "utf8mb4", "MIGRATION_WAIT_TIMEOUT": "30"}
     assert "warning" not in ncm("status", env=env).stderr
+
+
+def test_a_broken_migration_file_does_not_stop_commands_that_do_not_read_migrations(project, ncm):
+    (project / "migrations" / "001_a.py").write_text(MIGRATION)
+    ncm("run")
+    (project / "migrations" / "002_b.py").write_text("def upgrade(:\n")
+    assert "002_b.py:1: syntax error" in ncm("status", check=2).stderr
+    ncm("backup", "before.db")
+    ncm("restore", "before.db", "--yes")
+    ncm("check")
+    assert "001_a" in ncm("history").stdout
