@@ -2,8 +2,15 @@
 and nothing changed."""
 
 import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 from ncm_core import hookimpl
+
+NCM = str(Path(sys.executable).with_name("ncm"))
 
 MIGRATION = '"""A."""\ndef upgrade():\n    pass\n'
 
@@ -189,3 +196,38 @@ def test_a_broken_migration_file_does_not_stop_commands_that_do_not_read_migrati
     ncm("restore", "before.db", "--yes")
     ncm("check")
     assert "001_a" in ncm("history").stdout
+
+
+WAITING = '''"""Holds the run (and its locks) until the test creates the file "release"."""
+import time
+from pathlib import Path
+
+
+def upgrade():
+    deadline = time.monotonic() + 60
+    while not Path("release").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+'''
+
+
+def test_a_lock_wait_past_lock_timeout_is_exit_5_naming_the_holders_pid(project, ncm):
+    (project / "migrations" / "001_wait.py").write_text(WAITING)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MIGRATION_")},
+           "MIGRATION_DATABASE_URL": f"sqlite+aiosqlite:///{project}/app.db"}
+    holder = subprocess.Popen([NCM, "run"], cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for_text(project / "app.db.ncm-lock", "pid ")
+        done = ncm("--lock-timeout", "0.5", "run", check=5)
+        assert f"the migration lock is held by pid {holder.pid} on " in done.stderr
+        assert len(done.stderr.splitlines()) == 1
+    finally:
+        (project / "release").touch()
+        holder.communicate(timeout=60)
+    assert holder.returncode == 0
+
+
+def _wait_for_text(path, text, seconds=30.0):
+    deadline = time.monotonic() + seconds
+    while not (path.exists() and text in path.read_text()):
+        assert time.monotonic() < deadline, f"{path} never said {text!r}"
+        time.sleep(0.05)
