@@ -3,10 +3,14 @@ and nothing changed."""
 
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
+from sqlite_schema import table_names
 
 from ncm_core import hookimpl
 
@@ -231,3 +235,43 @@ def _wait_for_text(path, text, seconds=30.0):
     while not (path.exists() and text in path.read_text()):
         assert time.monotonic() < deadline, f"{path} never said {text!r}"
         time.sleep(0.05)
+
+
+def test_a_read_only_database_is_exit_4_naming_the_setting(project, ncm):
+    sqlite3.connect(project / "app.db").close()
+    (project / "migrations" / "001_a.py").write_text(CREATE_TABLE)
+    done = ncm("run", env={"MIGRATION_DATABASE_URL": f"sqlite+aiosqlite:///file:{project}/app.db?mode=ro&uri=true"},
+               check=4)
+    assert done.stderr == (f"error: cannot create ncm's history tables in {project}/app.db: OperationalError: "
+                           "attempt to write a readonly database (the database is read-only: the URL opens it with "
+                           "mode=ro, or the file, its directory or its filesystem cannot be written)\n")
+    assert table_names(f"sqlite:///{project}/app.db") == set()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to a file whatever its mode")
+def test_a_database_file_without_write_permission_is_exit_4(project, ncm):
+    sqlite3.connect(project / "app.db").close()
+    (project / "app.db").chmod(0o444)
+    (project / "migrations" / "001_a.py").write_text(CREATE_TABLE)
+    assert "attempt to write a readonly database (the database is read-only" in ncm("run", check=4).stderr
+    assert table_names(f"sqlite:///{project}/app.db") == set()
+
+
+def test_a_read_only_filesystem_is_exit_4_naming_the_lock_file(project):
+    """The project directory bind-mounted read-only in a mount namespace of its own."""
+    if subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode != 0:
+        pytest.skip("needs unshare --mount (root, or user namespaces)")
+    sqlite3.connect(project / "app.db").close()
+    (project / "migrations" / "001_a.py").write_text(CREATE_TABLE)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MIGRATION_")},
+           "MIGRATION_DATABASE_URL": f"sqlite+aiosqlite:///{project}/app.db"}
+    script = f'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && exec {NCM} run'
+    done = subprocess.run(["unshare", "--mount", "sh", "-c", script, "sh", str(project)], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (4, (
+        f"error: cannot take the migration lock: cannot open {project}/app.db.ncm-lock: Read-only file system "
+        "(ncm writes its lock file beside the database)\n"))
+    assert table_names(f"sqlite:///{project}/app.db") == set()
+
+
+CREATE_TABLE = '"""A."""\nfrom alembic import op\n\n\ndef upgrade():\n    op.execute("CREATE TABLE a (id int)")\n'

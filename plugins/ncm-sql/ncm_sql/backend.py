@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import weakref
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
 from ncm_core.backend import Backend
-from ncm_core.errors import ConfigError, DatabaseUnavailable, MigrationFailed
+from ncm_core.errors import ConfigError, DatabaseRefused, DatabaseUnavailable, MigrationFailed
 from ncm_core.history import AuditEntry, HistoryRecord
 from ncm_core.step import FAILURES
 from ncm_sql import alembic_impl, deferred, strategies, tables
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
 
 Statements = list[tuple[sa.Executable, dict[str, Any]]]
-
-
+READ_ONLY, PRIVILEGE = "read-only", "privilege"
+"""What :meth:`SQLBackend.refusal` calls a database's refusal of a write."""
 
 
 def describe(exc: BaseException) -> str:
@@ -48,6 +48,10 @@ class SQLBackend(Backend):
     transactional_ddl: ClassVar[bool] = True
     requires_database: ClassVar[bool] = False
     """Whether the URL must name a database (MySQL has no default one to fall back on)."""
+    read_only_reason: ClassVar[str] = "the database is read-only"
+    """What makes this database read-only, said when it refuses a write for that reason."""
+    tables_live_in: ClassVar[str] = "database"
+    """Where the history tables are created ("schema" on PostgreSQL), for the privilege to name."""
     rehearse_dry_run: ClassVar[bool] = False
     defers_ddl: bool = False
     """Send a plain migration's DDL in one batch (ncm_sql.deferred); needs transactional DDL,
@@ -122,11 +126,58 @@ class SQLBackend(Backend):
         url = self.sqlalchemy_url()
         return {"backend": self.PLUGIN_NAME, "server_version": version, "database": url.database or ""}
 
+    # -- refusals --------------------------------------------------------------------
+    def refusal(self, exc: BaseException) -> str | None:
+        """READ_ONLY or PRIVILEGE when ``exc`` is the database refusing a write, else None.
+        Each dialect reads its own error codes."""
+        return None
+
+    @contextmanager
+    def refused(self, doing: str, needs: str) -> Iterator[None]:
+        """Turn the database's refusal of what ncm is ``doing`` into one DatabaseRefused line
+        saying why: the read-only setting, or the privilege (``needs``) the user lacks."""
+        try:
+            yield
+        except sa.exc.DBAPIError as exc:
+            kind = self.refusal(exc)
+            if kind is None:
+                raise
+            user = self.sqlalchemy_url().username
+            why = self.read_only_reason if kind == READ_ONLY else f"the user {user} needs {needs}"
+            raise DatabaseRefused(self.config.mask(f"{doing}: {describe(exc)} ({why})")) from None
+
+    def _history_grants(self) -> str:
+        audit = f" and INSERT on {tables.AUDIT_TABLE}" if self.config.audit_enabled else ""
+        return f"SELECT, INSERT and DELETE on {tables.HISTORY_TABLE}{audit}"
+
+    def label(self) -> str:
+        """The database as messages name it."""
+        return self.sqlalchemy_url().database or "the database"
+
+    async def _check_writable(self, conn: AsyncConnection) -> None:
+        """Fail before the first step, not after it: where a step's DDL commits on its own
+        (MySQL, or ``transactional = False``), a history ncm cannot write would leave a change
+        that nothing records. The probe writes no row and is rolled back."""
+        h, a = self.history_table, self.audit_table
+        probes: list[sa.Executable] = [
+            sa.delete(h).where(sa.false()), sa.insert(h).from_select(list(h.c.keys()), sa.select(h).where(sa.false()))]
+        if self.config.audit_enabled:
+            probes.append(sa.insert(a).from_select(list(a.c.keys()), sa.select(a).where(sa.false())))
+        with self.refused(f"cannot write ncm's history in {self.label()}", self._history_grants()):
+            transaction = await conn.begin()
+            try:
+                for probe in probes:
+                    await conn.execute(probe)
+            finally:
+                await transaction.rollback()
+
     # -- history ---------------------------------------------------------------------
     async def _ensure_tables(self) -> None:
         if not self._tables_ready:
-            async with self.engine.begin() as conn:
-                await conn.run_sync(self.metadata.create_all, checkfirst=True)
+            doing = f"cannot create ncm's history tables in {self.label()}"
+            with self.refused(doing, f"CREATE on the {self.tables_live_in}"):
+                async with self.engine.begin() as conn:
+                    await conn.run_sync(self.metadata.create_all, checkfirst=True)
             self._tables_ready = True
 
     async def _has_tables(self, conn: AsyncConnection) -> bool:
@@ -137,31 +188,35 @@ class SQLBackend(Backend):
         return self._tables_ready
 
     async def read_history(self) -> list[HistoryRecord]:
-        async with self.engine.connect() as conn:
-            if not await self._has_tables(conn):
-                return []
-            rows = await conn.execute(sa.select(self.history_table))
-            return [tables.record_of(r) for r in rows]
+        with self.refused(f"cannot read ncm's history in {self.label()}", f"SELECT on {tables.HISTORY_TABLE}"):
+            async with self.engine.connect() as conn:
+                if not await self._has_tables(conn):
+                    return []
+                rows = await conn.execute(sa.select(self.history_table))
+                return [tables.record_of(r) for r in rows]
 
     async def read_audit(self) -> list[AuditEntry]:
-        async with self.engine.connect() as conn:
-            if not await self._has_tables(conn):
-                return []
-            rows = await conn.execute(sa.select(self.audit_table).order_by(self.audit_table.c.id))
-            return [tables.entry_of(r) for r in rows]
+        with self.refused(f"cannot read ncm's audit log in {self.label()}", f"SELECT on {tables.AUDIT_TABLE}"):
+            async with self.engine.connect() as conn:
+                if not await self._has_tables(conn):
+                    return []
+                rows = await conn.execute(sa.select(self.audit_table).order_by(self.audit_table.c.id))
+                return [tables.entry_of(r) for r in rows]
 
     async def write(self, statements: Statements) -> None:
         """Run history writes in the run's transaction if one is open, else in their own."""
-        if self._conn is not None:
-            for stmt, params in statements:
-                await self._conn.execute(stmt, params)
-            if not self.transactional_ddl:
-                await self._conn.commit()
-            return
-        await self._ensure_tables()
-        async with self.engine.begin() as conn:
-            for stmt, params in statements:
-                await conn.execute(stmt, params)
+        if self._conn is None:
+            await self._ensure_tables()
+        with self.refused(f"cannot write ncm's history in {self.label()}", self._history_grants()):
+            if self._conn is not None:
+                for stmt, params in statements:
+                    await self._conn.execute(stmt, params)
+                if not self.transactional_ddl:
+                    await self._conn.commit()
+                return
+            async with self.engine.begin() as conn:
+                for stmt, params in statements:
+                    await conn.execute(stmt, params)
 
     def _delete(self, version: str) -> Statements:
         h = self.history_table
@@ -189,6 +244,7 @@ class SQLBackend(Backend):
         savepoint per migration, so a run costs one commit instead of one per migration."""
         await self._ensure_tables()
         async with self.engine.connect() as conn:
+            await self._check_writable(conn)
             self._conn = conn
             try:
                 yield
