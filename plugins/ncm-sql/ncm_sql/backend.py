@@ -98,17 +98,17 @@ class SQLBackend(Backend):
         """Install dialect-specific engine events."""
 
     async def connect(self) -> None:
-        """Create the engine and probe the server outside any transaction: a probe that began
-        one would, on SQLite (``BEGIN IMMEDIATE``), wait on a running migration's write lock
-        and report the database as unreachable instead of waiting for the migration lock."""
         from sqlalchemy.ext.asyncio import create_async_engine
 
         self.engine = create_async_engine(self.sqlalchemy_url(), **self.engine_options())
         self.prepare_engine(self.engine)
+        await self.probe()
+
+    async def probe(self) -> None:
+        """Reach the server within ``connect_timeout``, or one DatabaseUnavailable line."""
         timeout = self.config.connect_timeout
         try:
             async with asyncio.timeout(timeout), self.engine.connect() as conn:
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
                 await conn.execute(sa.text("SELECT 1"))
         except TimeoutError:
             raise DatabaseUnavailable(f"cannot connect to {self.config.safe_url}: no answer within {timeout:g} s") from None

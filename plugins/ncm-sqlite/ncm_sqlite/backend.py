@@ -82,17 +82,20 @@ class SQLiteBackend(SQLBackend):
     def label(self) -> str:
         return str(self.path) if self.path is not None else ":memory:"
 
-    async def connect(self) -> None:
-        """Open the file with the standard library first, as the driver will (a URI filename
-        with ``mode=ro`` included): aiosqlite's worker thread outlives a failed open and prints
-        a traceback at exit, where one line is what a user should see."""
-        if self.path is not None:
-            args, kwargs = self.dialect().create_connect_args(self.sqlalchemy_url())
-            try:
-                await asyncio.to_thread(lambda: sqlite3.connect(*args, **kwargs).close())
-            except sqlite3.Error as exc:
-                raise DatabaseUnavailable(f"cannot connect to {self.config.safe_url}: {type(exc).__name__}: {exc}") from None
-        await super().connect()
+    async def probe(self) -> None:
+        """Open the file with the standard library, as the driver will (a URI filename with
+        ``mode=ro`` included), not through the engine: aiosqlite's worker thread outlives a
+        failed open and prints a traceback at exit, where one line is what a user should see;
+        and the engine's first statement would begin IMMEDIATE, waiting on a running
+        migration's write lock and failing as "database is locked" (exit 4) where the run's
+        wait for the migration lock (exit 5, naming the holder) is meant."""
+        if self.path is None:
+            return
+        args, kwargs = self.dialect().create_connect_args(self.sqlalchemy_url())
+        try:
+            await asyncio.to_thread(lambda: sqlite3.connect(*args, **kwargs).close())
+        except sqlite3.Error as exc:
+            raise DatabaseUnavailable(f"cannot connect to {self.config.safe_url}: {type(exc).__name__}: {exc}") from None
 
     async def server_info(self) -> dict[str, str]:
         info = await super().server_info()
