@@ -202,12 +202,13 @@ def test_a_broken_migration_file_does_not_stop_commands_that_do_not_read_migrati
     assert "001_a" in ncm("history").stdout
 
 
-WAITING = '''"""Holds the run (and its locks) until the test creates the file "release"."""
+WAITING = '''"""Says "started", then holds the run (and its locks) until the test creates "release"."""
 import time
 from pathlib import Path
 
 
 def upgrade():
+    Path("started").touch()
     deadline = time.monotonic() + 60
     while not Path("release").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -220,7 +221,7 @@ def test_a_lock_wait_past_lock_timeout_is_exit_5_naming_the_holders_pid(project,
            "MIGRATION_DATABASE_URL": f"sqlite+aiosqlite:///{project}/app.db"}
     holder = subprocess.Popen([NCM, "run"], cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        _wait_for_text(project / "app.db.ncm-lock", "pid ")
+        _wait_for(project / "started")
         done = ncm("--lock-timeout", "0.5", "run", check=5)
         assert f"the migration lock is held by pid {holder.pid} on " in done.stderr
         assert len(done.stderr.splitlines()) == 1
@@ -230,10 +231,10 @@ def test_a_lock_wait_past_lock_timeout_is_exit_5_naming_the_holders_pid(project,
     assert holder.returncode == 0
 
 
-def _wait_for_text(path, text, seconds=30.0):
+def _wait_for(path, seconds=30.0):
     deadline = time.monotonic() + seconds
-    while not (path.exists() and text in path.read_text()):
-        assert time.monotonic() < deadline, f"{path} never said {text!r}"
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
         time.sleep(0.05)
 
 
@@ -275,3 +276,17 @@ def test_a_read_only_filesystem_is_exit_4_naming_the_lock_file(project):
 
 
 CREATE_TABLE = '"""A."""\nfrom alembic import op\n\n\ndef upgrade():\n    op.execute("CREATE TABLE a (id int)")\n'
+
+
+def test_status_during_a_run_answers_without_waiting_for_it(project, ncm):
+    (project / "migrations" / "001_wait.py").write_text(WAITING)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MIGRATION_")},
+           "MIGRATION_DATABASE_URL": f"sqlite+aiosqlite:///{project}/app.db"}
+    holder = subprocess.Popen([NCM, "run"], cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for(project / "started")
+        assert "001_wait" in ncm("--lock-timeout", "0.5", "status").stdout
+    finally:
+        (project / "release").touch()
+        holder.communicate(timeout=60)
+    assert "pending: 0" in ncm("status").stdout

@@ -187,9 +187,17 @@ class SQLBackend(Backend):
                 lambda sync: sa.inspect(sync).has_table(tables.HISTORY_TABLE, schema=schema))
         return self._tables_ready
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection that only reads, marked so (``ncm_reads``) for a dialect whose
+        transactions otherwise begin by taking the write lock (SQLite's BEGIN IMMEDIATE):
+        ``status`` during a run must not wait for the run to finish."""
+        async with self.engine.connect() as conn:
+            yield await conn.execution_options(ncm_reads=True)
+
     async def read_history(self) -> list[HistoryRecord]:
         with self.refused(f"cannot read ncm's history in {self.label()}", f"SELECT on {tables.HISTORY_TABLE}"):
-            async with self.engine.connect() as conn:
+            async with self.reading() as conn:
                 if not await self._has_tables(conn):
                     return []
                 rows = await conn.execute(sa.select(self.history_table))
@@ -197,7 +205,7 @@ class SQLBackend(Backend):
 
     async def read_audit(self) -> list[AuditEntry]:
         with self.refused(f"cannot read ncm's audit log in {self.label()}", f"SELECT on {tables.AUDIT_TABLE}"):
-            async with self.engine.connect() as conn:
+            async with self.reading() as conn:
                 if not await self._has_tables(conn):
                     return []
                 rows = await conn.execute(sa.select(self.audit_table).order_by(self.audit_table.c.id))

@@ -57,8 +57,9 @@ class SQLiteBackend(SQLBackend):
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin(conn: Any) -> None:
-            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            options = conn.get_execution_options()
+            if options.get("isolation_level") != "AUTOCOMMIT":
+                conn.exec_driver_sql("BEGIN" if options.get("ncm_reads") else "BEGIN IMMEDIATE")
 
     def send_batch(self, sync_conn: Any, statements: list[str]) -> None:
         """The whole batch in one hand-over to aiosqlite's worker thread, where SQLAlchemy's
