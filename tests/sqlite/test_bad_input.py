@@ -38,6 +38,14 @@ def test_create_makes_a_missing_migration_directory(project, ncm):
     assert len(list((project / "migrations").glob("*_first_one.py"))) == 1
 
 
+def test_create_where_the_directory_cannot_be_made_is_exit_2_naming_it(project, ncm):
+    (project / "migrations").rmdir()
+    (project / "migrations").write_text("")
+    done = ncm("--migration-directory", "migrations/db", "create", "first one", check=2)
+    assert done.stderr == ("error: cannot create migrations/db: Not a directory "
+                           "(`ncm create` writes to migration_directory)\n")
+
+
 def test_an_empty_target_version_is_exit_2(project, ncm):
     (project / "migrations" / "001_a.py").write_text(MIGRATION)
     assert "the version is empty" in ncm("run", "--target-version", "", check=2).stderr
