@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import math
+import tomllib
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -177,13 +178,59 @@ class _SectionsEnvironment(PydanticBaseSettingsSource):
 def _file_sources(settings_cls: type[BaseSettings]) -> list[PydanticBaseSettingsSource]:
     """The config file (``--config``, else ./ncm.toml), then [tool.ncm] of ./pyproject.toml."""
     explicit = config_file.get()
-    if explicit is not None and not explicit.is_file():
+    if explicit is not None and not explicit.exists():
         raise ConfigError(f"config file {explicit} does not exist")
     if explicit is not None and explicit.name == "pyproject.toml":
-        return [PyprojectTomlConfigSettingsSource(settings_cls, explicit)]
+        return [_Pyproject(settings_cls, _a_file(explicit))]
     file = explicit or Path(CONFIG_FILE)
-    sources: list[PydanticBaseSettingsSource] = [TomlConfigSettingsSource(settings_cls, file)] if file.is_file() else []
-    return [*sources, PyprojectTomlConfigSettingsSource(settings_cls)]
+    sources: list[PydanticBaseSettingsSource] = [_Toml(settings_cls, _a_file(file))] if file.exists() else []
+    pyproject = Path("pyproject.toml")
+    return [*sources, _Pyproject(settings_cls, _a_file(pyproject) if pyproject.exists() else None)]
+
+
+def _a_file(path: Path) -> Path:
+    """``path``, which exists; a directory there is a mistake to report, not a file to skip."""
+    if not path.is_file():
+        raise ConfigError(f"config file {path} is not a file")
+    return path
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's contents, a UTF-8 BOM accepted (editors on Windows write one), or one
+    ConfigError naming the file and where in it TOML gave up."""
+    try:
+        text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 (byte {exc.start + 1})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: invalid TOML: {_with_position(str(exc), text)}") from None
+
+
+def _with_position(message: str, text: str) -> str:
+    """TOML's message, with "at end of document" turned into the line and column it means."""
+    if not message.endswith("(at end of document)"):
+        return message
+    lines = text.split("\n")
+    return message.replace("end of document", f"line {len(lines)}, column {len(lines[-1]) + 1}")
+
+
+class _Toml(TomlConfigSettingsSource):
+    """ncm.toml (or ``--config FILE``), read by :func:`read_toml`."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        return read_toml(Path(file_path))
+
+
+class _Pyproject(PyprojectTomlConfigSettingsSource):
+    """``[tool.ncm]`` of pyproject.toml, read by :func:`read_toml`: a broken pyproject.toml in
+    the working directory is reported, not an internal error."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        return read_toml(Path(file_path))
 
 
 def load_config(file: Path | None = None, **overrides: Any) -> MigrationConfig:

@@ -58,6 +58,14 @@ class DatabaseUnavailable(NcmError):
     exit_code = 4
 
 
+class DatabaseRefused(DatabaseUnavailable):
+    """The database refused what ncm must do: it is read-only, or the user lacks a privilege.
+
+    Exit 4 like an unreachable database: either way the database cannot be used as configured
+    and someone must change the server, the URL or the grants; retrying does not help. The
+    message says what ncm was doing and which privilege or setting is missing."""
+
+
 class ConnectionLost(DatabaseUnavailable):
     """The server ended the connection a run was using (or the lock's, which a run shares)."""
 
@@ -94,7 +102,8 @@ EXIT_CODES = {
     MigrationFailed.exit_code: "a migration failed (its changes were rolled back where the database allows)",
     UsageError.exit_code: "bad input: flags, configuration, migration files or dependency graph",
     ValidationFailed.exit_code: "validation failed: changed checksums, failed records, validator errors",
-    DatabaseUnavailable.exit_code: "the database cannot be reached",
+    DatabaseUnavailable.exit_code: "the database cannot be reached, or refuses ncm's writes (read-only, "
+                                   "a missing privilege)",
     LockTimeout.exit_code: "another runner held the migration lock past lock_timeout",
     BackupError.exit_code: "backup or restore failed",
     PluginError.exit_code: "plugin conflict or no plugin for the configured database",

@@ -135,19 +135,27 @@ def migration_files(directory: Path) -> list[Path]:
         what = "is not a directory" if directory.exists() else "does not exist"
         raise MigrationFileError(f"migration directory {directory} {what} "
                                  "(set migration_directory, or `ncm create` makes it)")
-    found = []
-    for path in directory.iterdir():
-        if path.name.startswith(("_", ".")):
-            continue
-        if path.suffix != ".py" or path.is_dir():
-            if path not in _ignored:
-                _ignored.add(path)
-                log.warning("%s: ignored: ncm reads migrations from *.py files", path)
-        elif not path.exists():
-            raise MigrationFileError(f"{path}: is a broken symbolic link")
-        else:
-            found.append(path)
+    found = [path for path in directory.iterdir() if _is_migration(path)]
     return sorted(found, key=lambda p: natural_key(p.stem))
+
+
+def _is_migration(path: Path) -> bool:
+    """Whether ``path`` is a migration file to load. What ncm leaves alone is said once (a
+    ``.sql`` file there was probably meant to run); a ``*.py`` that cannot be read as a file
+    is an error, since it looks like a migration. Python's own files (``__init__.py``,
+    ``__pycache__``, ``*.pyc``) and hidden files are skipped quietly."""
+    if path.name.startswith(("_", ".")) or path.suffix in (".pyc", ".pyo"):
+        return False
+    if path.suffix != ".py":
+        if path not in _ignored:
+            _ignored.add(path)
+            log.warning("%s: ignored: ncm reads migrations from *.py files", path)
+        return False
+    if not path.exists():
+        raise MigrationFileError(f"{path}: is a broken symbolic link")
+    if path.is_dir():
+        raise MigrationFileError(f"{path}: is a directory, not a migration file")
+    return True
 
 
 def load_migrations(directory: Path, known: dict[Path, Migration] | None = None) -> list[Migration]:

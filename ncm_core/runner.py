@@ -12,6 +12,8 @@ import re
 import socket
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from ncm_core.capabilities import (
 from ncm_core.config import MigrationConfig, load_config
 from ncm_core.errors import (
     BackupError,
+    ConfigError,
     ConnectionLost,
     MigrationFailed,
     PluginError,
@@ -70,6 +73,17 @@ def backend_class(config: MigrationConfig) -> type[Backend]:
         f"install the plugin for {config.database_type}, e.g. pip install "
         f"{_PLUGIN_HINTS.get(config.database_type or '', 'ncm-' + str(config.database_type))}"
     )
+
+
+@contextmanager
+def _creating(path: Path) -> Iterator[None]:
+    """A new migration file or directory that cannot be made (a read-only filesystem, no
+    permission, a file in the way) as one line naming it, not an internal error."""
+    try:
+        yield
+    except OSError as exc:
+        raise ConfigError(f"cannot create {path}: {exc.strerror or exc} (`ncm create` writes to "
+                          "migration_directory)") from None
 
 
 def located(exc: BaseException, path: Path) -> str | None:
@@ -559,7 +573,8 @@ class MigrationRunner:
             raise UsageError("--empty goes with --autogenerate: without it, the new file is the template")
         backend = self.backend or backend_class(self.config)
         directory = Path(self.config.migration_directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        with _creating(directory):
+            directory.mkdir(parents=True, exist_ok=True)
         steps = await self._generated_steps(kinds[name]().template(backend), metadata, empty) if autogenerate else None
         graph = self.load()
         heads = graph.heads() if any(m.alembic for m in graph.order) else []
@@ -574,7 +589,8 @@ class MigrationRunner:
         text = kinds[name]().render(backend, description=safe, version=version,
                                     created=f"{moment:%Y-%m-%d %H:%M:%S} UTC")
         text = filling.with_steps(text, steps) if steps is not None else text
-        path.write_text(filling.with_dependencies(text, heads) if heads else text, encoding="utf-8")
+        with _creating(path):
+            path.write_text(filling.with_dependencies(text, heads) if heads else text, encoding="utf-8")
         return version
 
     async def _generated_steps(self, template: str, metadata: str | None, empty: bool) -> GeneratedSteps | None:

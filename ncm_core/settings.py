@@ -11,6 +11,7 @@ This module imports nothing but pydantic; the plugin manager is imported when ne
 
 from __future__ import annotations
 
+import difflib
 import os
 import warnings
 from collections.abc import Mapping
@@ -56,9 +57,16 @@ def deprecated_names(models: Mapping[str, type[BaseModel]]) -> dict[str, tuple[s
             for old, new in getattr(model, "DEPRECATED", {}).items()}
 
 
+IMAGE_VARIABLES = frozenset({"wait_timeout", "wait_interval"})
+"""``MIGRATION_*`` variables that the migration image's entrypoint reads (docker/migration-entrypoint.sh),
+not ncm: they reach ncm's environment and are not misspellings."""
+
+
 def environment_values(prefix: str, core_fields: set[str]) -> dict[str, Any]:
     """The sections' ``MIGRATION_<SECTION>_<FIELD>`` variables, as ``{section: {field: value}}``,
-    and the deprecated top-level variables (``MIGRATION_DATABASE_SCHEMA``) under their old name."""
+    and the deprecated top-level variables (``MIGRATION_DATABASE_SCHEMA``) under their old name.
+    Any other variable with the prefix is warned about: a misspelled ``MIGRATION_DATABSE_URL``
+    would otherwise leave ncm quietly working on its default database."""
     found = {name[len(prefix):].lower(): value for name, value in os.environ.items()
              if name.upper().startswith(prefix) and name[len(prefix):].lower() not in core_fields}
     if not found:
@@ -72,7 +80,20 @@ def environment_values(prefix: str, core_fields: set[str]) -> dict[str, Any]:
     for old, (section, new) in deprecated_names(models).items():
         if old in found and old != f"{section}_{new}":
             values[old] = found[old]
+    _warn_unknown_variables(prefix, set(found), core_fields, models)
     return values
+
+
+def _warn_unknown_variables(prefix: str, names: set[str], core_fields: set[str],
+                            models: Mapping[str, type[BaseModel]]) -> None:
+    """One warning per variable that no setting reads, naming the closest setting (never the
+    value, which may be a password)."""
+    settable = core_fields | {f"{section}_{key}" for section, model in models.items() for key in keys_of(model)}
+    known = settable | set(deprecated_names(models)) | IMAGE_VARIABLES
+    for name in sorted(names - known):
+        close = difflib.get_close_matches(name, sorted(settable), n=1)
+        hint = f"; did you mean {prefix}{close[0].upper()}?" if close else ""
+        warnings.warn(f"{prefix}{name.upper()} is not an ncm setting and is ignored{hint}", stacklevel=2)
 
 
 def split_sections(data: Mapping[str, Any], core_fields: set[str]) -> tuple[dict[str, Any], dict[str, BaseModel]]:

@@ -20,6 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from ncm_mysql import SCHEMES
 from ncm_mysql import dump as mydump
 from ncm_sql import SQLBackend
+from ncm_sql.backend import PRIVILEGE, READ_ONLY
 from ncm_sql.clitools import dump_to, load_from
 
 def lock_name(database: str) -> str:
@@ -44,6 +45,14 @@ class TableDefaults:
         super().create_table(table, **kw)  # type: ignore[misc]
 
 
+READ_ONLY_ERRORS = {1036, 1290, 1792, 1836}
+"""Table is read only; the server's --read-only option; a READ ONLY transaction; read-only mode.
+1290 is any option that prevents a statement, so its message is checked too."""
+PRIVILEGE_ERRORS = {1044, 1142, 1143, 1227, 1370}
+"""Access denied to the database; to a table (1142: "INSERT command denied"); to a column;
+a privilege such as SUPER is needed; to a routine."""
+
+
 class MySQLBackend(SQLBackend):
     PLUGIN_NAME = "mysql"
     DATABASE_TYPE = "mysql"
@@ -51,6 +60,15 @@ class MySQLBackend(SQLBackend):
     DRIVER = "mysql+aiomysql"
     transactional_ddl = False
     requires_database = True
+    read_only_reason = ("the server is read-only (read_only, super_read_only or innodb_read_only is on, "
+                        "or it is a replica), or the transaction is READ ONLY")
+
+    def refusal(self, exc: BaseException) -> str | None:
+        args = getattr(getattr(exc, "orig", None), "args", ())
+        code, message = (args[0], str(args[1:])) if args and isinstance(args[0], int) else (None, "")
+        if code in READ_ONLY_ERRORS and (code != 1290 or "read" in message.lower()):
+            return READ_ONLY
+        return PRIVILEGE if code in PRIVILEGE_ERRORS else None
 
     def impl_mixins(self) -> tuple[type, ...]:
         return (*super().impl_mixins(), TableDefaults)

@@ -21,6 +21,7 @@ from ncm_postgres import SCHEMES, asyncpg_adapter
 from ncm_postgres import dump as pgdump
 from ncm_postgres.dump import quote_ident
 from ncm_sql import SQLBackend
+from ncm_sql.backend import PRIVILEGE, READ_ONLY
 from ncm_sql.clitools import dump_to, load_from
 from ncm_sql.sqlfiles import read_sql
 
@@ -30,12 +31,22 @@ def lock_key(database: str, schema: str | None) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+REFUSALS = {"25006": READ_ONLY, "42501": PRIVILEGE}
+"""SQLSTATEs of a refused write: read_only_sql_transaction, insufficient_privilege."""
+
+
 class PostgresBackend(SQLBackend):
     PLUGIN_NAME = "postgresql"
     DATABASE_TYPE = "postgresql"
     URL_SCHEMES = SCHEMES
     DRIVER = "postgresql+asyncpg"
     defers_ddl = True
+    read_only_reason = ("the transaction is read-only: default_transaction_read_only is on for this database "
+                        "or user, or the server is a standby; ncm needs a writable primary")
+    tables_live_in = "schema"
+
+    def refusal(self, exc: BaseException) -> str | None:
+        return REFUSALS.get(getattr(getattr(exc, "orig", None), "sqlstate", None) or "")
 
     @property
     def schema(self) -> str | None:
@@ -63,8 +74,9 @@ class PostgresBackend(SQLBackend):
         """Create the configured schema before the history table that lives in it."""
         schema = self.schema
         if schema and not self._tables_ready:
-            async with self.engine.begin() as conn:
-                await conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
+            with self.refused(f"cannot create the schema {schema} for ncm's history", "CREATE on the database"):
+                async with self.engine.begin() as conn:
+                    await conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
         await super()._ensure_tables()
 
     def lock(self) -> AbstractAsyncContextManager[None]:

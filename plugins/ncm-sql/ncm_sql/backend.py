@@ -14,7 +14,7 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
 from ncm_core.backend import Backend
-from ncm_core.errors import ConfigError, ConnectionLost, DatabaseUnavailable, MigrationFailed
+from ncm_core.errors import ConfigError, ConnectionLost, DatabaseRefused, DatabaseUnavailable, MigrationFailed
 from ncm_core.history import AuditEntry, HistoryRecord
 from ncm_core.locking import wait_for
 from ncm_core.step import FAILURES, StepForm
@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
 
 Statements = list[tuple[sa.Executable, dict[str, Any]]]
-
-
+READ_ONLY, PRIVILEGE = "read-only", "privilege"
+"""What :meth:`SQLBackend.refusal` calls a database's refusal of a write."""
 
 
 def lost_connection(exc: BaseException) -> bool:
@@ -55,6 +55,10 @@ class SQLBackend(Backend):
     transactional_ddl: ClassVar[bool] = True
     requires_database: ClassVar[bool] = False
     """Whether the URL must name a database (MySQL has no default one to fall back on)."""
+    read_only_reason: ClassVar[str] = "the database is read-only"
+    """What makes this database read-only, said when it refuses a write for that reason."""
+    tables_live_in: ClassVar[str] = "database"
+    """Where the history tables are created ("schema" on PostgreSQL), for the privilege to name."""
     rehearse_dry_run: ClassVar[bool] = False
     defers_ddl: bool = False
     """Send a plain migration's DDL in one batch (ncm_sql.deferred); needs transactional DDL,
@@ -106,6 +110,10 @@ class SQLBackend(Backend):
 
         self.engine = create_async_engine(self.sqlalchemy_url(), **self.engine_options())
         self.prepare_engine(self.engine)
+        await self.probe()
+
+    async def probe(self) -> None:
+        """Reach the server within ``connect_timeout``, or one DatabaseUnavailable line."""
         timeout = self.config.connect_timeout
         try:
             async with asyncio.timeout(timeout), self.engine.connect() as conn:
@@ -126,49 +134,112 @@ class SQLBackend(Backend):
         url = self.sqlalchemy_url()
         return {"backend": self.PLUGIN_NAME, "server_version": version, "database": url.database or ""}
 
+    # -- refusals --------------------------------------------------------------------
+    def refusal(self, exc: BaseException) -> str | None:
+        """READ_ONLY or PRIVILEGE when ``exc`` is the database refusing a write, else None.
+        Each dialect reads its own error codes."""
+        return None
+
+    @contextmanager
+    def refused(self, doing: str, needs: str) -> Iterator[None]:
+        """Turn the database's refusal of what ncm is ``doing`` into one DatabaseRefused line
+        saying why: the read-only setting, or the privilege (``needs``) the user lacks."""
+        try:
+            yield
+        except sa.exc.DBAPIError as exc:
+            kind = self.refusal(exc)
+            if kind is None:
+                raise
+            user = self.sqlalchemy_url().username
+            why = self.read_only_reason if kind == READ_ONLY else f"the user {user} needs {needs}"
+            raise DatabaseRefused(self.config.mask(f"{doing}: {describe(exc)} ({why})")) from None
+
+    def _history_grants(self) -> str:
+        audit = f" and INSERT on {tables.AUDIT_TABLE}" if self.config.audit_enabled else ""
+        return f"SELECT, INSERT and DELETE on {tables.HISTORY_TABLE}{audit}"
+
+    def label(self) -> str:
+        """The database as messages name it."""
+        return self.sqlalchemy_url().database or "the database"
+
+    async def _check_writable(self, conn: AsyncConnection) -> None:
+        """Fail before the first step, not after it: where a step's DDL commits on its own
+        (MySQL, or ``transactional = False``), a history ncm cannot write would leave a change
+        that nothing records. The probe writes no row and is rolled back."""
+        h, a = self.history_table, self.audit_table
+        probes: list[sa.Executable] = [
+            sa.delete(h).where(sa.false()), sa.insert(h).from_select(list(h.c.keys()), sa.select(h).where(sa.false()))]
+        if self.config.audit_enabled:
+            probes.append(sa.insert(a).from_select(list(a.c.keys()), sa.select(a).where(sa.false())))
+        with self.refused(f"cannot write ncm's history in {self.label()}", self._history_grants()):
+            transaction = await conn.begin()
+            try:
+                for probe in probes:
+                    await conn.execute(probe)
+            finally:
+                await transaction.rollback()
+
     # -- history ---------------------------------------------------------------------
     async def _ensure_tables(self) -> None:
         if not self._tables_ready:
-            async with self.engine.begin() as conn:
-                await conn.run_sync(self.metadata.create_all, checkfirst=True)
-                await conn.run_sync(tables.add_missing_columns, self.history_table)
+            doing = f"cannot create ncm's history tables in {self.label()}"
+            with self.refused(doing, f"CREATE on the {self.tables_live_in}"):
+                async with self.engine.begin() as conn:
+                    await conn.run_sync(self.metadata.create_all, checkfirst=True)
+                    await conn.run_sync(tables.add_missing_columns, self.history_table)
             self._tables_ready = True
 
     async def _has_tables(self) -> bool:
-        """Whether ncm's tables exist; a history table of an older ncm gains its new columns."""
+        """Whether ncm's tables exist; a history table of an older ncm gains its new columns
+        (the only write a read may make, once, and only on such a table)."""
         if not self._tables_ready:
-            schema = self.schema
-            async with self.engine.connect() as conn:
-                exists = await conn.run_sync(lambda sync: sa.inspect(sync).has_table(tables.HISTORY_TABLE, schema=schema))
-            if exists:
+            async with self.reading() as conn:
+                missing = await conn.run_sync(tables.missing_columns, self.history_table)
+            if missing is None:
+                return False
+            if missing:
                 await self._ensure_tables()
-        return self._tables_ready
+            self._tables_ready = True
+        return True
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection that only reads, marked so (``ncm_reads``) for a dialect whose
+        transactions otherwise begin by taking the write lock (SQLite's BEGIN IMMEDIATE):
+        ``status`` during a run must not wait for the run to finish."""
+        async with self.engine.connect() as conn:
+            yield await conn.execution_options(ncm_reads=True)
 
     async def read_history(self) -> list[HistoryRecord]:
         """Read in the run's transaction during a run (which sees its own writes, and where
         SQLite would have another connection wait for its lock), else on a connection of its own."""
-        if self._conn is not None and not self._conn.invalidated:
-            return [tables.record_of(r) for r in await self._conn.execute(sa.select(self.history_table))]
-        if not await self._has_tables():
-            return []
-        async with self.engine.connect() as conn:
-            return [tables.record_of(r) for r in await conn.execute(sa.select(self.history_table))]
+        with self.refused(f"cannot read ncm's history in {self.label()}", f"SELECT on {tables.HISTORY_TABLE}"):
+            if self._conn is not None and not self._conn.invalidated:
+                return [tables.record_of(r) for r in await self._conn.execute(sa.select(self.history_table))]
+            if not await self._has_tables():
+                return []
+            async with self.reading() as conn:
+                return [tables.record_of(r) for r in await conn.execute(sa.select(self.history_table))]
 
     async def read_audit(self) -> list[AuditEntry]:
-        if not await self._has_tables():
-            return []
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(sa.select(self.audit_table).order_by(self.audit_table.c.id))
-            return [tables.entry_of(r) for r in rows]
+        with self.refused(f"cannot read ncm's audit log in {self.label()}", f"SELECT on {tables.AUDIT_TABLE}"):
+            if not await self._has_tables():
+                return []
+            async with self.reading() as conn:
+                rows = await conn.execute(sa.select(self.audit_table).order_by(self.audit_table.c.id))
+                return [tables.entry_of(r) for r in rows]
 
     async def write(self, statements: Statements) -> None:
         """Run history writes in the run's transaction if one is open, else in their own."""
-        try:
-            await self._write(statements)
-        except sa.exc.DBAPIError as exc:
-            if lost_connection(exc):
-                raise ConnectionLost(f"writing the history: {describe(exc)}") from exc
-            raise
+        if self._conn is None:
+            await self._ensure_tables()
+        with self.refused(f"cannot write ncm's history in {self.label()}", self._history_grants()):
+            try:
+                await self._write(statements)
+            except sa.exc.DBAPIError as exc:
+                if lost_connection(exc):
+                    raise ConnectionLost(f"writing the history: {describe(exc)}") from exc
+                raise
 
     async def _write(self, statements: Statements) -> None:
         if self._conn is not None:
@@ -177,7 +248,6 @@ class SQLBackend(Backend):
             if not self.transactional_ddl:
                 await self._conn.commit()
             return
-        await self._ensure_tables()
         async with self.engine.begin() as conn:
             for stmt, params in statements:
                 await conn.execute(stmt, params)
@@ -210,6 +280,7 @@ class SQLBackend(Backend):
         commit instead of one per migration."""
         await self._ensure_tables()
         async with self._run_connection() as conn:
+            await self._check_writable(conn)
             self._conn = conn
             try:
                 yield

@@ -18,13 +18,19 @@ def added_columns() -> list[sa.Column]:
     return [sa.Column("runner", sa.String(255)), sa.Column("statements_done", sa.Integer)]
 
 
+def missing_columns(sync_conn: sa.Connection, table: sa.Table) -> list[sa.Column] | None:
+    """The added columns ``table`` lacks; None when there is no such table."""
+    inspector = sa.inspect(sync_conn)
+    if not inspector.has_table(table.name, schema=table.schema):
+        return None
+    present = {c["name"] for c in inspector.get_columns(table.name, schema=table.schema)}
+    return [column for column in added_columns() if column.name not in present]
+
+
 def add_missing_columns(sync_conn: sa.Connection, table: sa.Table) -> None:
-    present = {c["name"] for c in sa.inspect(sync_conn).get_columns(table.name, schema=table.schema)}
-    for column in added_columns():
-        if column.name not in present:
-            name = sync_conn.dialect.identifier_preparer.format_table(table)
-            sync_conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN "
-                                      f"{column.name} {column.type.compile(sync_conn.dialect)}"))
+    name = sync_conn.dialect.identifier_preparer.format_table(table)
+    for column in missing_columns(sync_conn, table) or []:
+        sync_conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN {column.name} {column.type.compile(sync_conn.dialect)}"))
 
 
 def build(schema: str | None) -> tuple[sa.MetaData, sa.Table, sa.Table]:

@@ -19,12 +19,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import event
 
-from ncm_core.errors import BackupError, DatabaseUnavailable
+from ncm_core.errors import BackupError, DatabaseRefused, DatabaseUnavailable
 from ncm_core.locking import wait_for
 from ncm_sql import SQLBackend
+from ncm_sql.backend import READ_ONLY
 from ncm_sqlite import SCHEMES, aiosqlite_worker
 
 
@@ -35,6 +37,13 @@ class SQLiteBackend(SQLBackend):
     DRIVER = "sqlite+aiosqlite"
     rehearse_dry_run = True  # embedded and file-locked: a rolled-back rehearsal is exact and cheap
     defers_ddl = True
+    read_only_reason = ("the database is read-only: the URL opens it with mode=ro, or the file, its directory "
+                        "or its filesystem cannot be written")
+
+    def refusal(self, exc: BaseException) -> str | None:
+        """SQLITE_READONLY (any of its extended codes); SQLite has no privileges."""
+        code = getattr(getattr(exc, "orig", None), "sqlite_errorcode", None)
+        return READ_ONLY if code is not None and code & 0xFF == sqlite3.SQLITE_READONLY else None
 
     def engine_options(self) -> dict[str, Any]:
         return {"connect_args": {"timeout": self.config.lock_timeout}}
@@ -48,8 +57,9 @@ class SQLiteBackend(SQLBackend):
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin(conn: Any) -> None:
-            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            options = conn.get_execution_options()
+            if options.get("isolation_level") != "AUTOCOMMIT":
+                conn.exec_driver_sql("BEGIN" if options.get("ncm_reads") else "BEGIN IMMEDIATE")
 
     def send_batch(self, sync_conn: Any, statements: list[str]) -> None:
         """The whole batch in one hand-over to aiosqlite's worker thread, where SQLAlchemy's
@@ -60,18 +70,33 @@ class SQLiteBackend(SQLBackend):
 
     @property
     def path(self) -> Path | None:
-        database = self.sqlalchemy_url().database
-        return None if database in (None, "", ":memory:") else Path(database)
+        """The database file; for a URI filename (``sqlite:///file:app.db?mode=ro&uri=true``)
+        the file the URI names."""
+        url = self.sqlalchemy_url()
+        database = url.database
+        if database in (None, "", ":memory:"):
+            return None
+        if url.query.get("uri") == "true" and database.startswith("file:"):
+            return Path(unquote(urlsplit(database).path))
+        return Path(database)
 
-    async def connect(self) -> None:
-        """Open the file with the standard library first: aiosqlite's worker thread outlives a
-        failed open and prints a traceback at exit, where one line is what a user should see."""
-        if self.path is not None:
-            try:
-                await asyncio.to_thread(lambda: sqlite3.connect(self.path).close())
-            except sqlite3.Error as exc:
-                raise DatabaseUnavailable(f"cannot connect to {self.config.safe_url}: {type(exc).__name__}: {exc}") from None
-        await super().connect()
+    def label(self) -> str:
+        return str(self.path) if self.path is not None else ":memory:"
+
+    async def probe(self) -> None:
+        """Open the file with the standard library, as the driver will (a URI filename with
+        ``mode=ro`` included), not through the engine: aiosqlite's worker thread outlives a
+        failed open and prints a traceback at exit, where one line is what a user should see;
+        and the engine's first statement would begin IMMEDIATE, waiting on a running
+        migration's write lock and failing as "database is locked" (exit 4) where the run's
+        wait for the migration lock (exit 5, naming the holder) is meant."""
+        if self.path is None:
+            return
+        args, kwargs = self.dialect().create_connect_args(self.sqlalchemy_url())
+        try:
+            await asyncio.to_thread(lambda: sqlite3.connect(*args, **kwargs).close())
+        except sqlite3.Error as exc:
+            raise DatabaseUnavailable(f"cannot connect to {self.config.safe_url}: {type(exc).__name__}: {exc}") from None
 
     async def server_info(self) -> dict[str, str]:
         info = await super().server_info()
@@ -86,7 +111,11 @@ class SQLiteBackend(SQLBackend):
             yield
             return
         lock_path = self.path.with_name(self.path.name + ".ncm-lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise DatabaseRefused(f"cannot take the migration lock: cannot open {lock_path}: {exc.strerror} "
+                                  "(ncm writes its lock file beside the database)") from None
         try:
             async def take() -> bool:
                 try:
