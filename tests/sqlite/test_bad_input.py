@@ -257,15 +257,6 @@ def test_a_read_only_database_is_exit_4_naming_the_setting(project, ncm):
     assert table_names(f"sqlite:///{project}/app.db") == set()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to a file whatever its mode")
-def test_a_database_file_without_write_permission_is_exit_4(project, ncm):
-    sqlite3.connect(project / "app.db").close()
-    (project / "app.db").chmod(0o444)
-    (project / "migrations" / "001_a.py").write_text(CREATE_TABLE)
-    assert "attempt to write a readonly database (the database is read-only" in ncm("run", check=4).stderr
-    assert table_names(f"sqlite:///{project}/app.db") == set()
-
-
 def test_a_read_only_filesystem_is_exit_4_naming_the_lock_file(project):
     """The project directory bind-mounted read-only in a mount namespace of its own."""
     if subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode != 0:
