@@ -148,6 +148,10 @@ class InterruptedRuns:
         """Drop a table (collection) by hand, as a user undoing a step would."""
         raise NotImplementedError
 
+    def names_holder(self, holder: str | None, pid: int) -> bool:
+        """Whether ``status``'s lock holder is the runner ``pid``."""
+        return holder is not None and f"pid {pid} on " in holder
+
     def write(self, migrations_dir: Path, version: str, source: str, transactional: bool, n: int = 1) -> None:
         text = source.format(transactional=transactional, first=f"ncm_f{n}_first", second=f"ncm_f{n}_second")
         (migrations_dir / f"{version}.py").write_text(text)
@@ -174,6 +178,19 @@ class InterruptedRuns:
         assert done.returncode == 0, done.stderr
         assert "ncm_f1_first" not in self.names(url)
         assert states(url, migrations_dir) == {"001_two": "pending"}
+
+    def test_status_during_a_run_names_the_holder_and_the_step_in_progress(self, url, migrations_dir):
+        self.write(migrations_dir, "001_two", self.async_source, transactional=False)
+        child = Child(url, migrations_dir, "run", pause=30)
+        try:
+            child.wait_for_mark()
+            status = ncm(url, migrations_dir, "status", "--json")
+            state = json.loads(status.stdout)
+            assert state["migrations"][0]["state"] == "in progress"
+            assert self.names_holder(state["lock_holder"], child.process.pid), state["lock_holder"]
+        finally:
+            child.kill_group()
+            child.finish()
 
     def test_sigterm_lets_the_current_migration_finish_then_stops_with_143(self, url, migrations_dir):
         for n, version in enumerate(("001_a", "002_b", "003_c"), 1):

@@ -17,6 +17,10 @@ class TestMySQLInterruptedRuns(InterruptedSQLRuns, LostConnections):
     def url(self, database_url):
         return database_url
 
+    def names_holder(self, holder, pid):
+        """MySQL knows a lock's connection, not the process: its id, user, client host and port."""
+        return holder is not None and holder.startswith("connection ") and "@127.0.0.1:" in holder
+
     def cut(self, url):
         async def kill() -> None:
             engine = create_async_engine(url)

@@ -110,7 +110,7 @@ class SQLiteBackend(SQLBackend):
         if self.path is None:
             yield
             return
-        lock_path = self.path.with_name(self.path.name + ".ncm-lock")
+        lock_path = self._lock_path()
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
@@ -135,6 +135,22 @@ class SQLiteBackend(SQLBackend):
             finally:
                 os.ftruncate(fd, 0)
                 fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def _lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".ncm-lock")
+
+    async def lock_holder(self) -> str | None:
+        """What the holder wrote in the lock file (pid, host, since), while the lock is held."""
+        if self.path is None or not self._lock_path().exists():
+            return None
+        fd = os.open(self._lock_path(), os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return None
+        except BlockingIOError:
+            return self._lock_path().read_text(errors="replace").strip() or "another process"
         finally:
             os.close(fd)
 
