@@ -277,7 +277,8 @@ class SQLBackend(Backend):
         """One connection for the run (the lock's, where the lock belongs to a session, so that
         the two cannot part: a run whose lock is gone has lost its connection too); with
         transactional DDL, one transaction and a savepoint per migration, so a run costs one
-        commit instead of one per migration."""
+        commit instead of one per migration. A run stopped at once (a second Ctrl-C cancels it)
+        keeps the migrations it finished: the step under way was rolled back to its savepoint."""
         await self._ensure_tables()
         async with self._run_connection() as conn:
             await self._check_writable(conn)
@@ -286,6 +287,10 @@ class SQLBackend(Backend):
                 yield
                 if conn.in_transaction():
                     await conn.commit()
+            except asyncio.CancelledError:
+                if conn.in_transaction() and not conn.invalidated and not conn.sync_connection.in_nested_transaction():
+                    await conn.commit()
+                raise
             finally:
                 self._conn = None
 
