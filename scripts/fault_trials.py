@@ -2,12 +2,13 @@
 
     python scripts/fault_trials.py BACKEND [--trials 20] [--runners 16]
 
-BACKEND is sqlite, postgresql, mysql or mongodb (the servers of scripts/test, or the
+BACKEND is sqlite, postgresql, mysql, mongodb (a replica set) or mongodb-standalone (the servers of scripts/test, or the
 NCM_TEST_*_URL variables). Each trial writes a 10-migration project (each migration creates a
 table or collection, sleeps, creates another), starts ``ncm run``, kills its whole process
 group with SIGKILL at a random moment, measures how long the next runner waits for the
 lock, recovers as the docs say (``ncm run`` again: an atomic step was rolled back, a plain
-``op`` step is resumed), and checks that every migration is applied exactly once: ten
+``op`` step is resumed; an interrupted step that cannot be resumed is reverted with
+``ncm rollback --version V``, then ``ncm run``), and checks that every migration is applied exactly once: ten
 ``applied`` records, twenty tables, no version with two ``migrate ok`` audit entries. Then
 ``--runners`` processes run the same project at once on a fresh database.
 """
@@ -54,12 +55,19 @@ async def upgrade(ctx):
     await ctx.db.create_collection("t{n}_a", session=ctx.session)
     await asyncio.sleep({pause})
     await ctx.db.create_collection("t{n}_b", session=ctx.session)
+
+
+async def downgrade(ctx):
+    await ctx.db.drop_collection("t{n}_b", session=ctx.session)
+    await ctx.db.drop_collection("t{n}_a", session=ctx.session)
 '''
 
 SERVERS = {
     "postgresql": os.environ.get("NCM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
     "mysql": os.environ.get("NCM_TEST_MYSQL_URL", "mysql+aiomysql://root@127.0.0.1:3306/test"),
     "mongodb": os.environ.get("NCM_TEST_MONGO_URL", "mongodb://127.0.0.1:27017/ncm_test?directConnection=true"),
+    "mongodb-standalone": os.environ.get("NCM_TEST_MONGO_STANDALONE_URL",
+                                         "mongodb://127.0.0.1:27018/ncm_test?directConnection=true"),
 }
 
 
@@ -67,7 +75,7 @@ def fresh_database(backend: str, workdir: Path) -> str:
     name = f"ncm_trial_{uuid.uuid4().hex[:10]}"
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{workdir / name}.db"
-    if backend == "mongodb":
+    if backend.startswith("mongodb"):
         return SERVERS[backend].replace("/ncm_test?", f"/{name}?")
     import sqlalchemy as sa
     from sqlalchemy.ext.asyncio import create_async_engine
@@ -86,7 +94,7 @@ def project(backend: str, workdir: Path, pause: float) -> Path:
     directory = workdir / f"migrations-{uuid.uuid4().hex[:6]}"
     directory.mkdir()
     for n in range(1, 11):
-        source = (MONGO if backend == "mongodb" else SQL).format(n=n, pause=pause)
+        source = (MONGO if backend.startswith("mongodb") else SQL).format(n=n, pause=pause)
         (directory / f"{n:03d}_step.py").write_text(source)
     return directory
 
@@ -155,11 +163,16 @@ def trial(backend: str, workdir: Path) -> dict[str, object]:
     interrupted = [m["version"] for m in status["migrations"] if m["state"] == "interrupted"]
     applied_at_kill = sum(m["state"] == "applied" for m in status["migrations"])
     recovery = ncm(url, migrations, "run")
+    rolled_back = recovery.returncode == 3 and len(interrupted) == 1
+    if rolled_back:  # not resumable: the documented way out is its down step, then the run
+        ncm(url, migrations, "rollback", "--version", interrupted[0])
+        recovery = ncm(url, migrations, "run")
     problem, unaudited = exactly_once(url, migrations)
     if recovery.returncode != 0:
         problem = f"recovery run exit {recovery.returncode}: {recovery.stderr.strip()}"
     return {"applied_at_kill": applied_at_kill, "interrupted": interrupted, "lock_wait_s": round(waited, 3),
-            "resumed": "resuming" in recovery.stderr, "audit_entries_lost": unaudited, "problem": problem}
+            "resumed": "resuming" in recovery.stderr, "rolled_back": rolled_back, "audit_entries_lost": unaudited,
+            "problem": problem}
 
 
 def stampede(backend: str, workdir: Path, runners: int) -> dict[str, object]:
@@ -188,6 +201,7 @@ def main() -> None:
                       "exactly_once_after_recovery": len(results) - len(failures),
                       "killed_mid_step_interrupted": sum(bool(r["interrupted"]) for r in results),
                       "resumed": sum(bool(r["resumed"]) for r in results),
+                      "recovered_by_rollback_then_run": sum(bool(r["rolled_back"]) for r in results),
                       "longest_lock_wait_s": max(r["lock_wait_s"] for r in results),
                       "audit_entries_lost_to_kills": sum(r["audit_entries_lost"] for r in results),
                       "failures": failures, "stampede": crowd}, indent=2))

@@ -285,6 +285,8 @@ class InterruptedSQLRuns(InterruptedRuns):
     def test_a_killed_step_that_cannot_resume_is_refused_until_marked_applied(self, url, migrations_dir):
         self.kill_during_first_step(url, migrations_dir)
         assert states(url, migrations_dir) == {"001_two": "interrupted"}
+        validated = ncm(url, migrations_dir, "validate")
+        assert "001_two: interrupted (pid " in validated.stdout + validated.stderr
         refused = ncm(url, migrations_dir, "run")
         assert refused.returncode == 3
         assert "001_two was interrupted while applying it (pid " in refused.stderr

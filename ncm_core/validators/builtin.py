@@ -52,6 +52,23 @@ class FailedRecords(Validator):
                 )
 
 
+class InterruptedRecords(Validator):
+    """A step whose runner died part way is partially applied: ``validate`` says so. It is a
+    warning, since ``ncm run`` resumes the steps it can and refuses the others itself."""
+
+    PLUGIN_NAME = "interrupted-records"
+
+    def check(self, migrations, history):
+        for version, record in history.items():
+            if record.status in UNFINISHED:
+                done = f" after {record.statements_done} statement(s)" if record.statements_done is not None else ""
+                yield Problem.warning(
+                    self, version,
+                    f"{version}: interrupted{done} ({record.runner or 'unknown runner'}); see `ncm status` for how to "
+                    "recover (a run in progress also shows here until it finishes)",
+                )
+
+
 class Reversible(Validator):
     """A migration without a down step cannot be rolled back, automatically or by hand."""
 

@@ -1,7 +1,7 @@
 from ncm_core.hookspecs import hookimpl
-from ncm_core.validators.builtin import Checksums, FailedRecords, MissingFiles, Reversible
+from ncm_core.validators.builtin import Checksums, FailedRecords, InterruptedRecords, MissingFiles, Reversible
 
 
 @hookimpl
 def ncm_register_validators():
-    return [Checksums, MissingFiles, FailedRecords, Reversible]
+    return [Checksums, MissingFiles, FailedRecords, InterruptedRecords, Reversible]
