@@ -25,7 +25,7 @@ from ncm_postgres import SCHEMES, asyncpg_adapter
 from ncm_postgres import dump as pgdump
 from ncm_postgres.dump import quote_ident
 from ncm_sql import SQLBackend
-from ncm_sql.clitools import dump_to, load_from
+from ncm_sql.clitools import describe, dump_to, load_from
 from ncm_sql.sqlfiles import read_sql
 
 def lock_key(database: str, schema: str | None) -> int:
@@ -145,10 +145,3 @@ def _state_after_failure(committing: bool) -> str:
         return ("it failed as the restore was being committed: if the connection was lost then, the "
                 "database holds either the backup or what it held before; check, and restore again if unsure")
     return "the database is as it was (the restore's one transaction was rolled back)"
-
-
-def describe(exc: Exception) -> str:
-    """An error in one line: a BackupError's own words, else its type and message."""
-    if isinstance(exc, BackupError) or not str(exc):
-        return str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {exc}".splitlines()[0]

@@ -59,6 +59,13 @@ def first_error(text: str) -> str:
     return lines[0] if lines else ""
 
 
+def describe(exc: BaseException) -> str:
+    """An error in one line: a BackupError's own words, else its type and message."""
+    if isinstance(exc, BackupError) or not str(exc):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
 class _Child:
     """One tool in a pipeline, its stderr spooled to an anonymous temporary file (a pipe
     nobody reads could fill up and stall the tool)."""
@@ -205,7 +212,7 @@ async def load_from(source: BinaryIO, cmds: Sequence[Sequence[str]], env: dict[s
 
         await _in_threads(children, feed, *(relay(i) for i in range(len(children) - 1)))
         _raise_first_error(children, mask)
-        if postlude and not fed.whole.is_set():
+        if not fed.whole.is_set():
             raise BackupError(f"{children[0].name} stopped reading before the end of the backup")
 
 
