@@ -14,10 +14,12 @@ when encrypted, every chunk's authentication tag) before the backend sees a byte
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import logging
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
-from ncm_core import plugins
+from ncm_core import plugins, scratch
 from ncm_core.errors import BackupError, ConfigError, NcmError
 from ncm_core.history import actor
 from ncm_core.hookspecs import hookimpl
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ncm")
 ARCHIVE_SUFFIX = ".ncmbak"
 READ_SIZE = 1 << 20
+PARTIAL_PREFIX = ".ncm-partial-"  # a backup file being written (StagedFile)
 
 
 class BackupStore:
@@ -61,7 +64,12 @@ class BackupStore:
         return cls(str(config.backup_directory))
 
     def open_write(self, name: str) -> BinaryIO:
-        """A new file ``name``, opened for writing; refuse (FileExistsError) to overwrite one."""
+        """A new file ``name``, opened for writing; refuse (FileExistsError) to overwrite one.
+
+        Used as ``with store.open_write(name) as f:``. ``name`` must appear (in ``names()``,
+        to ``open_read``) only when the block ends without an exception, complete; a writer
+        that dies part way must leave nothing under ``name`` (write to a scratch name and
+        rename it at the end, or upload in parts and complete the upload on close)."""
         raise NotImplementedError
 
     def open_read(self, name: str) -> BinaryIO:
@@ -84,8 +92,51 @@ class BackupStore:
         return f"{self.PLUGIN_NAME}:{self.location.rstrip('/')}/{name}"
 
 
+class StagedFile(io.FileIO):
+    """A file written under a locked scratch name beside ``final`` and given its real name
+    only when its ``with`` block ends without an exception (fsync, then a hard link, which
+    refuses to replace an existing file). A writer killed part way leaves only the scratch
+    file, which no listing shows and the next write removes (:mod:`ncm_core.scratch`)."""
+
+    def __init__(self, final: Path) -> None:
+        fd, scratch_path = tempfile.mkstemp(dir=final.parent, prefix=f"{PARTIAL_PREFIX}{final.name}.")
+        super().__init__(fd, "wb")
+        scratch.hold(fd)
+        self.final, self.scratch = final, Path(scratch_path)
+
+    def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
+        try:
+            if kind is None:
+                self._publish()
+        finally:
+            self.close()
+            self.scratch.unlink(missing_ok=True)
+
+    def _publish(self) -> None:
+        os.fsync(self.fileno())
+        try:
+            os.link(self.scratch, self.final)
+        except FileExistsError:
+            raise
+        except OSError:  # a filesystem without hard links (FAT, some network shares)
+            if self.final.exists():
+                raise FileExistsError(errno.EEXIST, "File exists", str(self.final)) from None
+            os.rename(self.scratch, self.final)
+        _fsync_directory(self.final.parent)
+
+
+def _fsync_directory(path: Path) -> None:
+    """Make a new name in ``path`` durable (a crash right after keeps the file)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class LocalDirectoryStore(BackupStore):
-    """Files in ``backup_directory``, readable by their owner only (mode 0600)."""
+    """Files in ``backup_directory``, readable by their owner only (mode 0600), each written
+    whole or not at all (:class:`StagedFile`)."""
 
     PLUGIN_NAME = "local"
 
@@ -95,15 +146,18 @@ class LocalDirectoryStore(BackupStore):
 
     def open_write(self, name: str) -> BinaryIO:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.root / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        return os.fdopen(fd, "wb")
+        scratch.sweep(self.root, PARTIAL_PREFIX)
+        if (self.root / name).exists():
+            raise FileExistsError(errno.EEXIST, "File exists", str(self.root / name))
+        return StagedFile(self.root / name)  # type: ignore[return-value]
 
     def open_read(self, name: str) -> BinaryIO:
         return open(self.root / name, "rb")
 
     def names(self) -> Iterator[str]:
         if self.root.is_dir():
-            yield from sorted(p.name for p in self.root.iterdir() if p.is_file())
+            yield from sorted(p.name for p in self.root.iterdir()
+                              if p.is_file() and not p.name.startswith(PARTIAL_PREFIX))
 
     def delete(self, name: str) -> None:
         (self.root / name).unlink(missing_ok=True)

@@ -266,3 +266,34 @@ async def test_a_third_party_store_receives_and_serves_backups(tmp_path, registe
     assert [m.archive for m, _ in backup.list_backups(cfg)] == [manifest.archive]
     await backup.restore_verified(target, cfg, await backup.verify_backup(target, cfg, manifest.archive))
     assert target.restored == PAYLOAD
+
+
+def test_a_file_being_written_is_not_in_the_store_until_its_block_ends(tmp_path):
+    store = backup.LocalDirectoryStore(str(tmp_path / "backups"))
+    with store.open_write("b.ncmbak") as f:
+        f.write(b"half")
+        assert list(store.names()) == [] and not store.exists("b.ncmbak")
+    assert list(store.names()) == ["b.ncmbak"]
+    with pytest.raises(FileExistsError):
+        store.open_write("b.ncmbak")
+
+
+def test_a_write_that_fails_leaves_nothing(tmp_path):
+    store = backup.LocalDirectoryStore(str(tmp_path / "backups"))
+    with pytest.raises(RuntimeError), store.open_write("b.ncmbak") as f:
+        f.write(b"half")
+        raise RuntimeError("dump failed")
+    assert os.listdir(tmp_path / "backups") == []
+
+
+def test_the_next_write_removes_an_abandoned_partial_file_but_not_one_being_written(tmp_path):
+    store = backup.LocalDirectoryStore(str(tmp_path / "backups"))
+    (tmp_path / "backups").mkdir()
+    abandoned = tmp_path / "backups" / f"{backup.PARTIAL_PREFIX}old.ncmbak.x1y2"
+    abandoned.write_bytes(b"left by a killed backup")
+    with store.open_write("busy.ncmbak") as busy:
+        with store.open_write("next.ncmbak") as f:
+            f.write(b"x")
+        assert not abandoned.exists()
+        assert busy.scratch.exists(), "a partial file whose writer is alive is left alone"
+    assert sorted(store.names()) == ["busy.ncmbak", "next.ncmbak"]

@@ -223,5 +223,5 @@ class MongoBackend(Backend):
         return await dump_database(self.db, out, snapshot=self.transactions, skip={documents.LOCK})
 
     async def restore(self, source: BinaryIO) -> None:
-        """Drop every collection and view but the lock, then recreate them from the backup."""
+        """Fill temporary collections from the backup, then rename them over the live ones (all but the lock)."""
         await restore_database(self.db, source, keep={documents.LOCK})

@@ -1,8 +1,17 @@
 """Restore a MongoDB database from a backup written by :mod:`ncm_mongo.dump`, as mongorestore
-would with ``--drop``: every collection and view goes, then each comes back from its
-metadata (options: validators, capped size, time series, collation, view pipeline), its
-documents are inserted in batches as raw BSON, and its indexes are built last (faster than
-maintaining them during the inserts).
+would with ``--drop``, but beside the live collections: each collection is created under a
+temporary name (:data:`TEMP` + its name) from its metadata (options: validators, capped size,
+time series, collation), its documents are inserted in batches as raw BSON, and its indexes
+are built (faster than maintaining them during the inserts). Only then does the live database
+change (:func:`_swap`): each collection is renamed over the live one, what the backup does not
+hold is dropped, and its views are created.
+
+A restore that fails or is killed while reading the archive leaves the database as it was
+(the next restore drops the temporary collections). The swap is not atomic as a whole: each
+rename is, so a kill during the swap (milliseconds per collection) leaves some collections
+restored and others not. A time series cannot be renamed (MongoDB: "cannot rename view", nor
+its buckets), so it is dropped, made again and its buckets are copied from the temporary one:
+a kill during that copy leaves it partly restored.
 
 The archive is read in a thread (tar parsing and, for an encrypted backup, decryption are
 blocking) one batch ahead of the inserts, so reading and writing overlap and memory holds
@@ -14,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import io
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from json import JSONDecodeError
 from typing import IO, Any, BinaryIO
@@ -32,6 +41,7 @@ from ncm_mongo.dump import wanted
 from ncm_mongo.messages import describe
 
 READ_SIZE = 4 << 20
+TEMP = "ncm_restore."  # the prefix of the collections a restore fills before renaming them in
 _RAW = CodecOptions(document_class=RawBSONDocument)
 
 
@@ -50,9 +60,11 @@ class Documents:
 
 @dataclass
 class Restored:
-    """What has been created so far, and the indexes to build once the documents are in."""
+    """The collections created so far (by name, with their options), the views to create
+    after the swap, and the indexes to build once the documents are in."""
 
-    capped: set[str] = field(default_factory=set)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    views: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     indexes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
@@ -103,9 +115,9 @@ async def restore_database(db: AsyncDatabase[Any], source: BinaryIO, *, keep: se
     restored = Restored()
     items = read_archive(source)
     upcoming = asyncio.ensure_future(asyncio.to_thread(next, items, None))
-    doing = f"dropping the collections of {db.name}"
+    doing, state = f"dropping what an interrupted restore left in {db.name}", f"{db.name} is as it was"
     try:
-        await _drop_all(db, keep)
+        await _drop(db, lambda info: info["name"].startswith(TEMP))
         while (item := await upcoming) is not None:
             upcoming = asyncio.ensure_future(asyncio.to_thread(next, items, None))
             doing = f"restoring {item.path}"
@@ -115,19 +127,48 @@ async def restore_database(db: AsyncDatabase[Any], source: BinaryIO, *, keep: se
                 await _insert(db, item, restored)
         for name, specs in restored.indexes.items():
             doing = f"building the indexes of {db.name}.{name}"
-            await db.command({"createIndexes": name, "indexes": specs})
+            await db.command({"createIndexes": TEMP + name, "indexes": specs})
+        doing, state = f"renaming the restored collections into {db.name}", "some collections may not be restored"
+        await _swap(db, restored, keep)
     except PyMongoError as exc:
-        raise BackupError(f"{doing}: {describe(exc)}") from exc
+        raise BackupError(f"{doing}: {describe(exc)}; {state} (restore again)") from exc
     finally:
         await asyncio.gather(upcoming, return_exceptions=True)
         items.close()
 
 
-async def _drop_all(db: AsyncDatabase[Any], keep: set[str]) -> None:
-    """Drop what a dump would have held: views first, since a view may read a collection."""
-    infos = [info async for info in await db.list_collections() if wanted(info["name"], keep)]
+async def _drop(db: AsyncDatabase[Any], which: Callable[[dict[str, Any]], bool]) -> None:
+    """Drop the collections ``which`` picks: views first, since a view may read a collection."""
+    infos = [info async for info in await db.list_collections() if which(info)]
     for info in sorted(infos, key=lambda info: info.get("type") != "view"):
         await db.drop_collection(info["name"])
+
+
+async def _swap(db: AsyncDatabase[Any], restored: Restored, keep: set[str]) -> None:
+    """Drop the live views and what the backup does not hold, rename each restored collection
+    over the live one (``dropTarget``), then create the backup's views."""
+    await _drop(db, lambda info: wanted(info["name"], keep) and not info["name"].startswith(TEMP)
+                and (info.get("type") == "view" or info["name"] not in restored.options))
+    for name, options in restored.options.items():
+        if "timeseries" in options:
+            await _copy_timeseries(db, name, restored)
+        else:
+            await db.client.admin.command({"renameCollection": f"{db.name}.{TEMP}{name}",
+                                           "to": f"{db.name}.{name}", "dropTarget": True})
+    for name, options in restored.views:
+        await db.command({"create": name, **options})
+
+
+async def _copy_timeseries(db: AsyncDatabase[Any], name: str, restored: Restored) -> None:
+    await db.drop_collection(name)
+    await db.command({"create": name, **restored.options[name]})
+    buckets = db.get_collection(layout.BUCKETS_PREFIX + name, codec_options=_RAW)
+    cursor = db.get_collection(layout.BUCKETS_PREFIX + TEMP + name, codec_options=_RAW).find()
+    while batch := await cursor.to_list(1000):
+        await buckets.insert_many(batch, bypass_document_validation=True)
+    if name in restored.indexes:
+        await db.command({"createIndexes": name, "indexes": restored.indexes[name]})
+    await db.drop_collection(TEMP + name)
 
 
 async def _create(db: AsyncDatabase[Any], metadata: dict[str, Any], restored: Restored, keep: set[str]) -> None:
@@ -135,9 +176,11 @@ async def _create(db: AsyncDatabase[Any], metadata: dict[str, Any], restored: Re
     if name in keep:
         return
     options = metadata.get("options") or {}
-    await db.command({"create": name, **options})
-    if options.get("capped"):
-        restored.capped.add(name)
+    if "viewOn" in options:
+        restored.views.append((name, options))
+        return
+    await db.command({"create": TEMP + name, **options})
+    restored.options[name] = options
     specs = [_index_spec(spec) for spec in metadata.get("indexes") or [] if not _automatic(spec)]
     if specs:
         restored.indexes[name] = specs
@@ -153,10 +196,11 @@ def _index_spec(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _insert(db: AsyncDatabase[Any], item: Documents, restored: Restored) -> None:
-    """Insert one batch as raw BSON, bypassing validators as mongorestore does (documents
-    written before a validator was added, or under ``validationLevel: moderate``, may not
-    pass it). A capped collection keeps its order, so its inserts are ordered."""
+    """Insert one batch as raw BSON into the temporary collection, bypassing validators as
+    mongorestore does (documents written before a validator was added, or under
+    ``validationLevel: moderate``, may not pass it). A capped collection keeps its order, so
+    its inserts are ordered."""
     target = item.collection
     base = target.removeprefix(layout.BUCKETS_PREFIX)
-    await db.get_collection(target, codec_options=_RAW).insert_many(
-        item.batch, ordered=base in restored.capped, bypass_document_validation=True)
+    await db.get_collection(target[: len(target) - len(base)] + TEMP + base, codec_options=_RAW).insert_many(
+        item.batch, ordered=bool(restored.options.get(base, {}).get("capped")), bypass_document_validation=True)

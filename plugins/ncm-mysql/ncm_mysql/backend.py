@@ -10,18 +10,24 @@ mariadb-dump/mysqldump SQL (:mod:`ncm_mysql.dump`).
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 
-from ncm_mysql import SCHEMES
+from ncm_core.errors import BackupError
+from ncm_mysql import SCHEMES, swap
 from ncm_mysql import dump as mydump
 from ncm_sql import SQLBackend
 from ncm_sql.backend import PRIVILEGE, READ_ONLY
-from ncm_sql.clitools import dump_to, load_from
+from ncm_sql.clitools import describe, dump_to, load_from
+
+log = logging.getLogger("ncm")
+
 
 def lock_name(database: str) -> str:
     """GET_LOCK's name for a database (names are server-wide, at most 64 characters)."""
@@ -89,14 +95,19 @@ class MySQLBackend(SQLBackend):
             "init_command": f"SET SESSION default_storage_engine = {settings.engine}",
         }}
 
-    def lock(self) -> AbstractAsyncContextManager[None]:
+    @asynccontextmanager
+    async def lock(self) -> AsyncIterator[None]:
         """GET_LOCK on the run's connection (ncm_sql's ``session_lock``); the server releases
-        it if the session ends (the lock belongs to the connection)."""
+        it if the session ends (the lock belongs to the connection). Once it is held, what a
+        killed restore left is dropped (:func:`ncm_mysql.swap.sweep`)."""
         name = lock_name(self.sqlalchemy_url().database or "")
-        return self.session_lock(
-            lambda conn: conn.scalar(sa.text("SELECT GET_LOCK(:n, 0) = 1"), {"n": name}),
-            "SELECT RELEASE_LOCK(:n)", {"n": name}, lambda conn: self._holder(conn, name),
-            f"{self.sqlalchemy_url().database} (lock {name!r})")
+        async with self.session_lock(
+                lambda conn: conn.scalar(sa.text("SELECT GET_LOCK(:n, 0) = 1"), {"n": name}),
+                "SELECT RELEASE_LOCK(:n)", {"n": name}, lambda conn: self._holder(conn, name),
+                f"{self.sqlalchemy_url().database} (lock {name!r})"):
+            await swap.sweep(self._lock_conn, self.sqlalchemy_url().database or "")
+            await self._lock_conn.commit()
+            yield
 
     async def lock_holder(self) -> str | None:
         async with self.engine.connect() as conn:
@@ -138,15 +149,50 @@ class MySQLBackend(SQLBackend):
         return {"format": mydump.FORMAT, "tool": tools.version}
 
     async def restore(self, source: BinaryIO) -> None:
-        """Drop every object of the database, then load the dump, in one client session."""
+        """Load the dump into a side database, then swap its tables in with one RENAME TABLE
+        (:mod:`ncm_mysql.swap`). Runs under the migration lock, whose taking drops what a
+        killed restore left. A failure or an interrupt says what the live database holds."""
         tools = await self._client()
         url = self.sqlalchemy_url()
-        database = url.database or ""
-        async with self.engine.connect() as conn:
-            objects = [(row.kind, row.name) for row in await conn.execute(mydump.OBJECTS, {"db": database})]
+        restore = swap.SideRestore(url.database or "")
         connection, env = mydump.connection_args(url)
         try:
+            async with self._autocommit() as conn:
+                await self._create_side(conn, restore)
             await load_from(source, [mydump.restore_command(tools, connection)], env, self.config.mask,
-                            prelude=mydump.reset_sql(database, objects))
+                            prelude=f"USE {mydump.quote_ident(restore.side)};\n".encode())
+            async with self._autocommit() as conn:
+                await swap.swap_in(conn, restore)
+        except Exception as exc:
+            raise BackupError(f"{describe(exc)}; {restore.state(await self._drop_side(restore))}") from exc
+        except BaseException:
+            log.error("restore interrupted: %s", restore.state(side_dropped=False))
+            raise
         finally:
+            await self.engine.dispose()
             self._tables_ready = False
+
+    @asynccontextmanager
+    async def _autocommit(self) -> AsyncIterator[Any]:
+        async with self.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def _create_side(self, conn: Any, restore: swap.SideRestore) -> None:
+        try:
+            await swap.create_side(conn, restore.database, restore.side)
+        except swap.ERRORS as exc:
+            raise BackupError(f"cannot create the side database {restore.side} that a restore loads into "
+                              f"({getattr(exc, 'orig', exc)}): grant CREATE and DROP on `{swap.side_prefix(restore.database)}%`.*"
+                              ) from None
+
+    async def _drop_side(self, restore: swap.SideRestore) -> bool:
+        """Drop the side database of a restore that failed while loading; False when that
+        failed too, or the restore was past loading (the next run drops what is left)."""
+        if restore.stage != "loading":
+            return False
+        try:
+            async with self._autocommit() as conn:
+                await swap.drop_side(conn, restore.side)
+            return True
+        except swap.ERRORS:
+            return False

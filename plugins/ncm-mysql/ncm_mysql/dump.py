@@ -2,12 +2,8 @@
 
 A backup is the SQL ``mariadb-dump --single-transaction`` writes for the one database:
 consistent for InnoDB tables without locking writers, with routines, triggers, events and
-AUTO_INCREMENT counters, binary columns as hex. A restore feeds the client
-:func:`reset_sql` first - every table, view, sequence, routine and event of the database is
-dropped, so that those created after the backup disappear too; the database itself, its
-character set and its grants stay - and then the dump.
-MySQL commits every DDL statement on its own, so a restore that fails half way leaves the
-database half restored (run it again); the archive was verified before anything is dropped.
+AUTO_INCREMENT counters, binary columns as hex. A restore loads it with the client into a
+side database and swaps the tables in at once (:mod:`ncm_mysql.swap`).
 """
 
 from __future__ import annotations
@@ -74,26 +70,3 @@ def dump_command(tools: Client, connection: list[str], database: str) -> list[st
 def restore_command(tools: Client, connection: list[str]) -> list[str]:
     return [tools.client, *connection, "--default-character-set=utf8mb4", "--batch",
             f"--max-allowed-packet={MAX_PACKET}"]
-
-
-OBJECTS = sa.text("""
-    SELECT IF(TABLE_TYPE = 'VIEW', 'VIEW', 'TABLE') AS kind, TABLE_NAME AS name
-    FROM information_schema.TABLES WHERE TABLE_SCHEMA = :db
-    UNION ALL
-    SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = :db
-    UNION ALL
-    SELECT 'EVENT', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = :db
-""")
-_DROP_ORDER = ("EVENT", "VIEW", "TABLE", "PROCEDURE", "FUNCTION", "PACKAGE BODY", "PACKAGE")
-
-
-def reset_sql(database: str, objects: list[tuple[str, str]]) -> bytes:
-    """Statements that empty the database: ``objects`` are (kind, name) rows of :data:`OBJECTS`.
-
-    Views first (they may use tables), foreign keys off while the tables go (the dump turns
-    them off too)."""
-    lines = [f"USE {quote_ident(database)};", "SET FOREIGN_KEY_CHECKS = 0;"]
-    for kind in _DROP_ORDER:
-        lines += [f"DROP {kind} IF EXISTS {quote_ident(name)};" for k, name in objects if k == kind]
-    lines.append("SET FOREIGN_KEY_CHECKS = 1;")
-    return ("\n".join(lines) + "\n").encode()

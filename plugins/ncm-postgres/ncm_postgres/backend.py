@@ -12,17 +12,19 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import threading
 from contextlib import AbstractAsyncContextManager
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 
+from ncm_core.errors import BackupError
 from ncm_postgres import SCHEMES, asyncpg_adapter
 from ncm_postgres import dump as pgdump
 from ncm_postgres.dump import quote_ident
 from ncm_sql import SQLBackend
 from ncm_sql.backend import PRIVILEGE, READ_ONLY
-from ncm_sql.clitools import dump_to, load_from
+from ncm_sql.clitools import describe, dump_to, load_from
 from ncm_sql.sqlfiles import read_sql
 
 def lock_key(database: str, schema: str | None) -> int:
@@ -133,14 +135,27 @@ class PostgresBackend(SQLBackend):
         return {"format": pgdump.FORMAT, "tool": tools.version, "schema": schema}
 
     async def restore(self, source: BinaryIO) -> None:
-        """Replace every schema (or the ``[postgresql]`` schema) with the archive's, in one transaction.
+        """Replace every schema (or the ``[postgresql]`` schema) with the archive's, in one
+        transaction committed only once the whole archive has been restored
+        (:mod:`ncm_postgres.dump`); a failure says whether the database is as it was.
 
         The pooled connections are closed afterwards: their cached statements refer to the
         tables that were dropped."""
         tools = await self._client()
         commands = pgdump.restore_commands(tools, self.schema)
+        committing = threading.Event()
         try:
-            await load_from(source, commands, self._environment(), self.config.mask)
+            await load_from(source, commands, self._environment(), self.config.mask,
+                            postlude=pgdump.COMMIT, on_postlude=committing)
+        except Exception as exc:
+            raise BackupError(f"{describe(exc)}; {_state_after_failure(committing.is_set())}") from exc
         finally:
             await self.engine.dispose()
             self._tables_ready = False
+
+
+def _state_after_failure(committing: bool) -> str:
+    if committing:
+        return ("it failed as the restore was being committed: if the connection was lost then, the "
+                "database holds either the backup or what it held before; check, and restore again if unsure")
+    return "the database is as it was (the restore's one transaction was rolled back)"

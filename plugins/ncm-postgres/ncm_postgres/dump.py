@@ -2,10 +2,17 @@
 
 A backup is ``pg_dump -Fc`` (compressed, restorable with the stock ``pg_restore``) of the whole
 database, or of the ``[postgresql]`` schema alone when one is configured. A restore runs, in ONE
-transaction (``psql --single-transaction``): first ``reset_database.sql`` (or
+transaction that psql opens with ``BEGIN``: first ``reset_database.sql`` (or
 :func:`reset_schema_sql`), which drops everything the dump will recreate - every non-system
 schema, so that objects created after the backup disappear too - then the SQL
-``pg_restore`` renders from the archive. Whatever fails, the database is left as it was.
+``pg_restore`` renders from the archive, then ``COMMIT``, which ncm sends only once
+pg_restore has read the whole archive and exited 0 (``ncm_sql.clitools.load_from``).
+Whatever fails, and however ncm is stopped (kill -9 included), the database is left as it
+was: psql never sees the COMMIT, its session ends, and the server rolls back.
+
+Not ``psql --single-transaction``: at the end of its input psql commits, and when ncm dies
+mid-restore the end of the pipe looks like the end of a complete input (a partial restore
+was seen committed, down to a truncated last row of a COPY).
 
 The client tools must not be older than the server (pg_dump refuses to dump a newer
 server); :func:`client` checks that before anything runs.
@@ -72,11 +79,15 @@ def dump_command(tools: Client, schema: str | None) -> list[str]:
     return cmd
 
 
+COMMIT = b"COMMIT;\n"
+
+
 def restore_commands(tools: Client, schema: str | None) -> list[list[str]]:
-    """pg_restore renders the archive as SQL; psql runs the reset and that SQL in one transaction."""
+    """pg_restore renders the archive as SQL; psql opens the transaction, runs the reset and
+    that SQL, and stops at the first error. The :data:`COMMIT` is ncm's to send."""
     reset = reset_schema_sql(schema) if schema else read_sql("ncm_postgres", "reset_database.sql")
     return [
         [tools.pg_restore, "--no-owner", "--file=-"],
         [tools.psql, "--no-psqlrc", "--quiet", "--no-password", "--set=ON_ERROR_STOP=1",
-         "--single-transaction", f"--command={reset}", "--file=-"],
+         "--command=BEGIN", f"--command={reset}", "--file=-"],
     ]

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -56,6 +57,13 @@ def first_error(text: str) -> str:
         if "error" in line.lower() or "fatal" in line.lower():
             return line
     return lines[0] if lines else ""
+
+
+def describe(exc: BaseException) -> str:
+    """An error in one line: a BackupError's own words, else its type and message."""
+    if isinstance(exc, BackupError) or not str(exc):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
 class _Child:
@@ -132,12 +140,20 @@ async def dump_to(cmd: Sequence[str], env: dict[str, str], out: BinaryIO, mask: 
 
 
 async def load_from(source: BinaryIO, cmds: Sequence[Sequence[str]], env: dict[str, str],
-                    mask: Callable[[str], str], prelude: bytes = b"") -> None:
-    """Feed ``prelude`` then ``source`` into a pipeline of tools (``pg_restore | psql``).
+                    mask: Callable[[str], str], prelude: bytes = b"", postlude: bytes = b"",
+                    on_postlude: threading.Event | None = None) -> None:
+    """Feed ``prelude`` then ``source`` into a pipeline of tools (``pg_restore | psql``), and
+    ``postlude`` into the last tool only once the whole of ``source`` has been read, to its
+    end, and every earlier tool has exited 0 (``on_postlude`` is set when it has been sent).
 
-    ncm relays between the stages instead of joining them with a bare pipe, so that when a
-    stage fails the later ones are killed before they see end-of-input: a loader running one
-    transaction (``psql --single-transaction``) then never commits half a restore.
+    This is how a loader commits only a complete stream: it opens its transaction itself
+    (``BEGIN`` in its first command) and ``postlude`` is the ``COMMIT``. Whatever stops ncm
+    first - an error, Ctrl-C, kill -9 of ncm alone or of its whole process group - the loader
+    never receives the COMMIT: its input ends, or it dies, and either way its session ends
+    and the server rolls the transaction back. The tool never decides on its own that the
+    input was complete, so no ``PR_SET_PDEATHSIG`` or temporary copy of the archive is
+    needed. ncm relays between the stages, instead of joining them with a bare pipe, so
+    that a failing stage's successors are killed before they see the end of their input.
     """
     with ExitStack() as stack:
         children: list[_Child] = []
@@ -151,6 +167,13 @@ async def load_from(source: BinaryIO, cmds: Sequence[Sequence[str]], env: dict[s
                 child.kill()
                 child.proc.wait()
             raise
+        fed = _Fed()
+
+        def send_postlude(stdin: IO[bytes]) -> None:
+            if postlude and fed.whole.is_set():
+                stdin.write(postlude)
+                if on_postlude is not None:
+                    on_postlude.set()
 
         def feed() -> None:
             stdin = children[0].proc.stdin
@@ -159,10 +182,14 @@ async def load_from(source: BinaryIO, cmds: Sequence[Sequence[str]], env: dict[s
                     stdin.write(prelude)
                 while chunk := source.read(CHUNK):
                     stdin.write(chunk)
+                fed.whole.set()
+                if len(children) == 1:
+                    send_postlude(stdin)
             except BrokenPipeError:
                 pass  # the tool stopped reading: its exit status and stderr say why
             finally:
                 _close(stdin)
+                fed.done.set()
 
         def relay(i: int) -> Callable[[], None]:
             def run() -> None:
@@ -170,6 +197,9 @@ async def load_from(source: BinaryIO, cmds: Sequence[Sequence[str]], env: dict[s
                 try:
                     while chunk := upstream.proc.stdout.read(CHUNK):
                         downstream.proc.stdin.write(chunk)
+                    if upstream.proc.wait() == 0 and i + 2 == len(children):
+                        fed.done.wait()
+                        send_postlude(downstream.proc.stdin)
                 except BrokenPipeError:
                     upstream.kill()
                 finally:
@@ -182,3 +212,13 @@ async def load_from(source: BinaryIO, cmds: Sequence[Sequence[str]], env: dict[s
 
         await _in_threads(children, feed, *(relay(i) for i in range(len(children) - 1)))
         _raise_first_error(children, mask)
+        if not fed.whole.is_set():
+            raise BackupError(f"{children[0].name} stopped reading before the end of the backup")
+
+
+class _Fed:
+    """How far :func:`load_from`'s feed got: ``whole`` once the source's end was read and
+    passed on, ``done`` when the feed stopped, either way."""
+
+    def __init__(self) -> None:
+        self.whole, self.done = threading.Event(), threading.Event()

@@ -13,7 +13,6 @@ import os
 import shutil
 import socket
 import sqlite3
-import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
@@ -23,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import event
 
+from ncm_core import scratch
 from ncm_core.errors import BackupError, DatabaseRefused, DatabaseUnavailable
 from ncm_core.locking import wait_for
 from ncm_sql import SQLBackend
@@ -89,7 +89,10 @@ class SQLiteBackend(SQLBackend):
         failed open and prints a traceback at exit, where one line is what a user should see;
         and the engine's first statement would begin IMMEDIATE, waiting on a running
         migration's write lock and failing as "database is locked" (exit 4) where the run's
-        wait for the migration lock (exit 5, naming the holder) is meant."""
+        wait for the migration lock (exit 5, naming the holder) is meant.
+
+        Every command also removes the scratch copies a killed backup or restore left beside
+        the database (:data:`SCRATCH`); those of one still running are locked and kept."""
         if self.path is None:
             return
         args, kwargs = self.dialect().create_connect_args(self.sqlalchemy_url())
@@ -97,6 +100,8 @@ class SQLiteBackend(SQLBackend):
             await asyncio.to_thread(lambda: sqlite3.connect(*args, **kwargs).close())
         except sqlite3.Error as exc:
             raise DatabaseUnavailable(f"cannot connect to {self.config.safe_url}: {type(exc).__name__}: {exc}") from None
+        for prefix in SCRATCH:
+            scratch.sweep(self.path.parent, prefix)
 
     async def server_info(self) -> dict[str, str]:
         info = await super().server_info()
@@ -174,7 +179,9 @@ class SQLiteBackend(SQLBackend):
     async def restore(self, source: BinaryIO) -> None:
         """Write the backup to a temporary file, check it is a SQLite database, then copy it
         into the live database with the backup API, which replaces every page in one
-        transaction: other connections see the old database or the new one, never a mix."""
+        transaction: other connections see the old database or the new one, never a mix,
+        and a process killed during the copy leaves a hot journal that SQLite rolls back at
+        the next open. The temporary file is removed by the next command if ncm is killed."""
         path = self._file("restore")
         if self.engine is not None:
             await self.engine.dispose()
@@ -183,11 +190,12 @@ class SQLiteBackend(SQLBackend):
 
 
 _COPY_SIZE = 1 << 20
+SCRATCH = (".ncm-backup-", ".ncm-restore-")  # the prefixes of dump's and restore's scratch directories
 
 
 def _dump(path: Path, out: BinaryIO, timeout: float) -> None:
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".ncm-backup-") as tmp:
-        copy = Path(tmp) / path.name
+    with scratch.scratch_dir(path.parent, SCRATCH[0]) as tmp:
+        copy = tmp / path.name
         with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)) as src, \
                 closing(sqlite3.connect(copy)) as dst:
             src.backup(dst)
@@ -196,8 +204,8 @@ def _dump(path: Path, out: BinaryIO, timeout: float) -> None:
 
 
 def _restore(source: BinaryIO, path: Path, timeout: float) -> None:
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".ncm-restore-") as tmp:
-        copy = Path(tmp) / path.name
+    with scratch.scratch_dir(path.parent, SCRATCH[1]) as tmp:
+        copy = tmp / path.name
         with open(copy, "wb") as f:
             shutil.copyfileobj(source, f, _COPY_SIZE)
         with closing(sqlite3.connect(f"{copy.resolve().as_uri()}?mode=ro", uri=True)) as src:
