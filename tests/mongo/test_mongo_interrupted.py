@@ -45,13 +45,6 @@ def leftovers(url: str) -> list[str]:
         return [name for name in client.get_default_database().list_collection_names() if "ncm_restore." in name]
 
 
-def break_dead_lease(url: str) -> None:
-    """Remove the lease of the ncm that was just killed: it would make the next command wait
-    for the lease to expire (breaking a dead holder's lease at once is another change)."""
-    with MongoClient(url) as client:
-        client.get_default_database().ncm_lock.delete_many({})
-
-
 @pytest.fixture
 def backups(tmp_path):
     return tmp_path / "backups"
@@ -74,21 +67,22 @@ async def test_a_killed_restore_leaves_the_database_as_before_or_as_the_backup(
     backed_up, runner_factory, migrations_dir, backups, whole_group
 ):
     async def make_before() -> None:
-        break_dead_lease(backed_up)
         async with runner_factory(backed_up, backup_directory=backups) as runner:
             await runner.run_migrations()
         with MongoClient(backed_up) as client:
             client.get_default_database().big.delete_many({"_id": {"$gte": 1000}})
 
     async def now() -> tuple[object, ...]:
-        return state(backed_up)
+        """What the next command that takes the lock sees (it finishes a swap a kill interrupted)."""
+        async with runner_factory(backed_up, backup_directory=backups) as runner:
+            async with runner.db.lock():
+                return state(backed_up)
 
     env = environment(backed_up, migrations_dir, MIGRATION_BACKUP_DIRECTORY=str(backups))
     trials = await kill_restores("big.ncmbak", env, migrations_dir.parent, whole_group=whole_group,
                                  fractions=(0.5, 0.7, 0.9), make_before=make_before, state=now)
     assert any(seen == "before" and not kill.finished_first for kill, seen in trials.outcomes), trials.summary()
 
-    break_dead_lease(backed_up)
     run(["restore", "big.ncmbak", "--yes"], env, migrations_dir.parent)
     assert state(backed_up) == trials.backup
     assert leftovers(backed_up) == []
@@ -102,6 +96,5 @@ def test_the_next_restore_drops_the_collections_a_killed_one_left(backed_up, mig
     assert state(backed_up) == before
     assert leftovers(backed_up) != []
 
-    break_dead_lease(backed_up)
     run(["restore", "big.ncmbak", "--yes"], env, migrations_dir.parent)
     assert leftovers(backed_up) == []

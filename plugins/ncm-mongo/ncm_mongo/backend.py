@@ -37,7 +37,7 @@ from ncm_mongo.dump import dump_database
 from ncm_mongo.lease import Lease
 from ncm_mongo.messages import describe
 from ncm_mongo.recording import RecordingContext
-from ncm_mongo.restore import restore_database
+from ncm_mongo.restore import finish_swap, restore_database
 
 if TYPE_CHECKING:
     from ncm_core.config import MigrationConfig
@@ -153,8 +153,11 @@ class MongoBackend(Backend):
 
     @asynccontextmanager
     async def lock(self) -> AsyncIterator[None]:
+        """The lease; once it is held, a restore killed while swapping its collections in is
+        finished (ncm_mongo.restore.finish_swap)."""
         lease = self._new_lease()
         async with holding(lease, self.config.lock_timeout, self.database_name):
+            await finish_swap(self.db, {documents.LOCK})
             self._lease = lease
             try:
                 yield

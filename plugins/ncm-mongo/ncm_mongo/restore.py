@@ -7,11 +7,12 @@ change (:func:`_swap`): each collection is renamed over the live one, what the b
 hold is dropped, and its views are created.
 
 A restore that fails or is killed while reading the archive leaves the database as it was
-(the next restore drops the temporary collections). The swap is not atomic as a whole: each
-rename is, so a kill during the swap (milliseconds per collection) leaves some collections
-restored and others not. A time series cannot be renamed (MongoDB: "cannot rename view", nor
-its buckets), so it is dropped, made again and its buckets are copied from the temporary one:
-a kill during that copy leaves it partly restored.
+(the next restore drops the temporary collections). The swap is not atomic as a whole (each
+rename is), so its plan is written first, in ``ncm_lock``: a restore killed during the swap is
+finished by the next command that takes the migration lock (:func:`finish_swap`), since every
+temporary collection was complete by then. A time series cannot be renamed (MongoDB: "cannot
+rename view", nor its buckets), so it is dropped, made again and its buckets are copied from
+the temporary one, which finishing the swap repeats.
 
 The archive is read in a thread (tar parsing and, for an encrypted backup, decryption are
 blocking) one batch ahead of the inserts, so reading and writing overlap and memory holds
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,12 +38,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from ncm_core.errors import BackupError
-from ncm_mongo import layout
+from ncm_mongo import documents, layout
 from ncm_mongo.dump import wanted
 from ncm_mongo.messages import describe
 
+log = logging.getLogger("ncm")
 READ_SIZE = 4 << 20
 TEMP = "ncm_restore."  # the prefix of the collections a restore fills before renaming them in
+SWAP = {"_id": "restore-swap"}  # the plan of a swap under way, in ncm_lock
 _RAW = CodecOptions(document_class=RawBSONDocument)
 
 
@@ -128,10 +132,10 @@ async def restore_database(db: AsyncDatabase[Any], source: BinaryIO, *, keep: se
         for name, specs in restored.indexes.items():
             doing = f"building the indexes of {db.name}.{name}"
             await db.command({"createIndexes": TEMP + name, "indexes": specs})
-        doing, state = f"renaming the restored collections into {db.name}", "some collections may not be restored"
+        doing, state = f"renaming the restored collections into {db.name}", "the next command finishes the swap"
         await _swap(db, restored, keep)
     except PyMongoError as exc:
-        raise BackupError(f"{doing}: {describe(exc)}; {state} (restore again)") from exc
+        raise BackupError(f"{doing}: {describe(exc)}; {state}") from exc
     finally:
         await asyncio.gather(upcoming, return_exceptions=True)
         items.close()
@@ -146,10 +150,17 @@ async def _drop(db: AsyncDatabase[Any], which: Callable[[dict[str, Any]], bool])
 
 async def _swap(db: AsyncDatabase[Any], restored: Restored, keep: set[str]) -> None:
     """Drop the live views and what the backup does not hold, rename each restored collection
-    over the live one (``dropTarget``), then create the backup's views."""
+    over the live one (``dropTarget``), then create the backup's views. Each part can run again
+    where a killed swap left it, so :func:`finish_swap` runs this same plan."""
+    plans = db.get_collection(documents.LOCK)
+    await plans.replace_one(SWAP, {**SWAP, "options": restored.options, "views": restored.views,
+                                   "indexes": restored.indexes}, upsert=True)
     await _drop(db, lambda info: wanted(info["name"], keep) and not info["name"].startswith(TEMP)
                 and (info.get("type") == "view" or info["name"] not in restored.options))
+    waiting = set(await db.list_collection_names(filter={"name": {"$regex": f"^{TEMP}"}}))
     for name, options in restored.options.items():
+        if TEMP + name not in waiting:
+            continue
         if "timeseries" in options:
             await _copy_timeseries(db, name, restored)
         else:
@@ -157,6 +168,15 @@ async def _swap(db: AsyncDatabase[Any], restored: Restored, keep: set[str]) -> N
                                            "to": f"{db.name}.{name}", "dropTarget": True})
     for name, options in restored.views:
         await db.command({"create": name, **options})
+    await plans.delete_one(SWAP)
+
+
+async def finish_swap(db: AsyncDatabase[Any], keep: set[str]) -> None:
+    """Finish the swap of a restore killed during it, from its plan; under the migration lock."""
+    plan = await db.get_collection(documents.LOCK).find_one(SWAP)
+    if plan is not None:
+        await _swap(db, Restored(plan["options"], [tuple(v) for v in plan["views"]], plan["indexes"]), keep)
+        log.warning("%s: finished the swap of a restore that was interrupted during it", db.name)
 
 
 async def _copy_timeseries(db: AsyncDatabase[Any], name: str, restored: Restored) -> None:
