@@ -315,7 +315,7 @@ class MigrationRunner:
         """What the history says of the last run's plan, read afresh: after a stop, a lost
         connection or a cancelled step, this (not what the run printed) is what stuck."""
         if self.plan is None:
-            return "nothing had started"
+            return "no migration had started"
         direction, plan = self.plan
         try:
             history = await self.history()
