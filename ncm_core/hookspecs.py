@@ -90,7 +90,8 @@ def ncm_register_validators() -> list[type[Validator]]:
     """Return validators (subclasses of :class:`ncm_core.validators.interface.Validator`).
 
     ``ncm validate`` runs every registered validator over the migration set and the
-    history; a problem of severity ``error`` makes it exit non-zero.
+    history; a problem of severity ``error`` makes it exit non-zero. A validator reads the
+    project's settings from ``self.config``, set before ``check`` is called.
     """
 
 

@@ -143,8 +143,8 @@ def _is_migration(path: Path) -> bool:
     """Whether ``path`` is a migration file to load. What ncm leaves alone is said once (a
     ``.sql`` file there was probably meant to run); a ``*.py`` that cannot be read as a file
     is an error, since it looks like a migration. Python's own files (``__init__.py``,
-    ``__pycache__``, ``*.pyc``) and hidden files are skipped quietly."""
-    if path.name.startswith(("_", ".")) or path.suffix in (".pyc", ".pyo"):
+    ``__pycache__``, ``*.pyc``), hidden files and ncm's own ``ncm.sum`` are skipped quietly."""
+    if path.name.startswith(("_", ".")) or path.suffix in (".pyc", ".pyo") or path.name == "ncm.sum":
         return False
     if path.suffix != ".py":
         if path not in _ignored:

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ncm_core import backup, plugins
+from ncm_core import backup, plugins, sumfile
 from ncm_core import autogenerate as filling
 from ncm_core.backend import Backend, GeneratedSteps
 from ncm_core.capabilities import (
@@ -55,7 +55,7 @@ from ncm_core.history import (
     this_runner,
 )
 from ncm_core.migration import Migration, MigrationFileError, MigrationType, load_migrations
-from ncm_core.validators.interface import ERROR, Problem
+from ncm_core.validators.interface import ERROR, WARNING, Problem
 
 log = logging.getLogger("ncm")
 _PLUGIN_HINTS = {"postgresql": "ncm-postgres", "mysql": "ncm-mysql", "sqlite": "ncm-sqlite", "mongodb": "ncm-mongo"}
@@ -173,7 +173,9 @@ class MigrationRunner:
                          "statements": await self.db.dry_run(m, "up")} for m in plan]
         async with self.db.lock():
             history = await self.history()
-            self._raise_on_errors(self.problems(graph, history))
+            problems = self.problems(graph, history)
+            self._raise_on_errors(problems)
+            self._warn_on_run(problems)
             plan = self._runnable(self._pending(graph, history, target), "up")
             self._refuse_interrupted(plan, history)
             if not plan:
@@ -486,8 +488,18 @@ class MigrationRunner:
     def problems(self, graph: MigrationGraph, history: dict[str, HistoryRecord]) -> list[Problem]:
         found: list[Problem] = []
         for cls in plugins.collect("ncm_register_validators").values():
-            found.extend(cls().check(graph.order, history))
+            validator = cls()
+            validator.config = self.config
+            found.extend(validator.check(graph.order, history))
         return found
+
+    @staticmethod
+    def _warn_on_run(problems: list[Problem]) -> None:
+        """The warnings of validators that ask for it (WARN_ON_RUN), one line each on stderr."""
+        validators = plugins.collect("ncm_register_validators")
+        for p in problems:
+            if p.severity == WARNING and getattr(validators.get(p.validator), "WARN_ON_RUN", False):
+                log.warning("[%s] %s", p.validator, p.message)
 
     async def validation_problems(self) -> list[Problem]:
         return self.problems(self.load(), await self.history())
@@ -508,7 +520,8 @@ class MigrationRunner:
         """Mend the history. With no choice: clear failed records and accept the current
         checksum of edited applied migrations. ``mark_applied``: record an interrupted or failed
         migration as applied (you finished it by hand). ``mark_pending``: remove its record
-        (you undid it by hand). Each change is audited."""
+        (you undid it by hand). Each change is audited, and ncm.sum is rewritten to the files
+        as they are: repairing is accepting them."""
         if mark_applied is not None and mark_pending is not None:
             raise UsageError("repair takes one of --mark-applied or --mark-pending, not both")
         graph = self.load()
@@ -520,6 +533,7 @@ class MigrationRunner:
                 actions = await self._repair_records(graph, history)
             await self._audit("repair", None, "ok", "; ".join(f"{a['version']}: {a['action']}" for a in actions)
                               or "nothing to repair")
+        sumfile.write(Path(self.config.migration_directory))
         return actions
 
     async def _mark(self, graph: MigrationGraph, history: dict[str, HistoryRecord], version: str,
@@ -591,6 +605,7 @@ class MigrationRunner:
         text = filling.with_steps(text, steps) if steps is not None else text
         with _creating(path):
             path.write_text(filling.with_dependencies(text, heads) if heads else text, encoding="utf-8")
+        sumfile.write(directory)
         return version
 
     async def _generated_steps(self, template: str, metadata: str | None, empty: bool) -> GeneratedSteps | None:

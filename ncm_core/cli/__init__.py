@@ -29,6 +29,7 @@ for command in (running.run, authoring.create, running.rollback, inspecting.stat
                 authoring.baseline, inspecting.history, running.repair, backups.backup_app, backups.restore,
                 inspecting.check, inspecting.unlock, plugins.plugins):
     app.command(command)
+app.command(authoring.hash_files, name="hash")
 
 
 @app.meta.default

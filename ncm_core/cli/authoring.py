@@ -1,5 +1,6 @@
 """The commands that start a migration history or add to it without running steps:
-``create`` writes a file, ``baseline`` records what a database already has."""
+``create`` writes a file, ``hash`` seals the directory in ncm.sum, ``baseline`` records what
+a database already has."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated, Any
 
 from cyclopts import Parameter
 
-from ncm_core.cli.common import JsonFlag, console, print_json, with_runner
+from ncm_core.cli.common import JsonFlag, console, load, print_json, with_runner
 
 TypeName = Annotated[str, Parameter(help="schema, data, index, seed, or a type a plugin adds")]
 
@@ -33,6 +34,18 @@ def create(
         return 0
 
     return with_runner(go, connect=autogenerate, migrations=False)
+
+
+def hash_files() -> int:
+    """Rewrite migrations/ncm.sum from the migration files: after reviewing an edit or a
+    merge that the sum flagged."""
+    from ncm_core import sumfile
+
+    directory = Path(load().migration_directory)
+    sums = sumfile.compute(directory)
+    path = sumfile.write(directory)
+    console().print(f"wrote {path} ({len(sums.files)} migration file(s))", markup=False)
+    return 0
 
 
 def baseline(

@@ -103,7 +103,7 @@ def validate(
 
             out = console()
             for p in problems:
-                colour = "red" if p.severity == "error" else "yellow"
+                colour = {"error": "red", "warning": "yellow"}.get(p.severity, "cyan")
                 out.print(f"[{colour}]{p.severity}[/] " + escape(f"[{p.validator}] {p.message}"))
             out.print(f"{len(runner.graph.order)} migration(s) checked: "
                       + ("valid" if not errors else f"{len(errors)} error(s)"))

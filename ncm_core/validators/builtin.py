@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from ncm_core import sumfile
 from ncm_core.history import BASELINE, FAILED, UNFINISHED
 from ncm_core.validators.interface import Problem, Validator
 
@@ -78,3 +81,28 @@ class Reversible(Validator):
         for m in migrations:
             if not m.reversible:
                 yield Problem.warning(self, m.version, f"{m.path}: has no downgrade, so it cannot be rolled back")
+
+
+class SumFileIntegrity(Validator):
+    """A migration file added, changed or removed without ``ncm.sum`` being updated: an edit
+    after review, or a merge that went past the sum's conflict. A warning while developing
+    (the file is being written), an error in testing, staging and production, where it must
+    not be deployed unreviewed. A project without ``ncm.sum`` only gets a hint."""
+
+    PLUGIN_NAME = "sum-file"
+    WARN_ON_RUN = True
+
+    def check(self, migrations, history):
+        directory = Path(self.config.migration_directory)
+        path = sumfile.path_of(directory)
+        if not path.is_file():
+            yield Problem.hint(self, None, f"{path}: none yet; `ncm hash` writes it, so that a migration file "
+                                           "edited or merged without review is noticed")
+            return
+        report = Problem.warning if self.config.environment == "development" else Problem.error
+        try:
+            found = [f"{directory / line}" for line in sumfile.drift(directory)]
+        except sumfile.SumFileError as exc:
+            found = [str(exc)]
+        for line in found:
+            yield report(self, None, f"{line}; review it, then run `ncm hash` to update {path}")

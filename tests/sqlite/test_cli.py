@@ -101,9 +101,9 @@ def test_failed_record_blocks_run_until_repair(project, ncm):
 def test_create_writes_each_type_from_its_template(project, ncm):
     for kind in ("schema", "data", "index", "seed"):
         ncm("create", f"Add {kind} things", "--type", kind)
-    files = sorted(p.name for p in (project / "migrations").iterdir())
-    assert len(files) == 4 and all(f.endswith(".py") and f[:8].isdigit() for f in files)
-    texts = {p.read_text().split("type = ")[1].split("\n")[0] for p in (project / "migrations").iterdir()}
+    files = sorted(p.name for p in (project / "migrations").glob("*.py"))
+    assert len(files) == 4 and all(f[:8].isdigit() for f in files)
+    texts = {p.read_text().split("type = ")[1].split("\n")[0] for p in (project / "migrations").glob("*.py")}
     assert texts == {'"schema"', '"data"', '"index"', '"seed"'}
 
 
@@ -122,6 +122,7 @@ def test_validate_reports_an_edited_applied_file(project, ncm):
 
 def test_validate_json(project, ncm):
     add(project, "001_add_users_table")
+    ncm("hash")
     assert json.loads(ncm("validate", "--json").stdout) == {"valid": True, "problems": []}
 
 
