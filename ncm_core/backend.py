@@ -134,7 +134,10 @@ class Backend(ABC):
     """Which of a migration type's ``templates`` ``ncm create`` uses for this backend."""
     TEMPLATES: ClassVar[str | None] = None
     """The package holding this backend's ``<type>.py.tmpl`` files (e.g. ``ncm_sql.templates``),
-    used for a type that has no template of its own for ``TEMPLATE_FAMILY``."""
+    used for a type that has no template of its own for ``TEMPLATE_FAMILY``; its
+    ``example.py.tmpl`` is the example migration ``ncm init`` writes."""
+    STARTER_URL: ClassVar[str | None] = None
+    """The ``database_url`` the ``ncm.toml`` of ``ncm init`` starts with (no password)."""
     ASYNC_ONLY: ClassVar[str | None] = None
     """Why steps must be ``async def`` here (e.g. "MongoDB migrations await PyMongo's async
     API"), for a backend whose driver can only be awaited; None when a plain ``def`` runs."""

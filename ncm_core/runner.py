@@ -58,7 +58,8 @@ from ncm_core.migration import Migration, MigrationFileError, MigrationType, loa
 from ncm_core.validators.interface import ERROR, WARNING, Problem
 
 log = logging.getLogger("ncm")
-_PLUGIN_HINTS = {"postgresql": "ncm-postgres", "mysql": "ncm-mysql", "sqlite": "ncm-sqlite", "mongodb": "ncm-mongo"}
+PLUGIN_HINTS = {"postgresql": "ncm-postgres", "mysql": "ncm-mysql", "sqlite": "ncm-sqlite", "mongodb": "ncm-mongo"}
+"""The package that brings each built-in database, for the message saying what to install."""
 
 
 def backend_class(config: MigrationConfig) -> type[Backend]:
@@ -71,7 +72,7 @@ def backend_class(config: MigrationConfig) -> type[Backend]:
     raise PluginError(
         f"no installed backend handles {scheme}:// URLs (known schemes: {known}); "
         f"install the plugin for {config.database_type}, e.g. pip install "
-        f"{_PLUGIN_HINTS.get(config.database_type or '', 'ncm-' + str(config.database_type))}"
+        f"{PLUGIN_HINTS.get(config.database_type or '', 'ncm-' + str(config.database_type))}"
     )
 
 

@@ -25,7 +25,7 @@ app = App(
     result_action="return_value",
     version_flags=["--version"],
 )
-for command in (running.run, authoring.create, running.rollback, inspecting.status, inspecting.validate,
+for command in (authoring.init, running.run, authoring.create, running.rollback, inspecting.status, inspecting.validate,
                 authoring.baseline, inspecting.history, running.repair, backups.backup_app, backups.restore,
                 inspecting.check, inspecting.unlock, plugins.plugins):
     app.command(command)

@@ -36,6 +36,24 @@ def create(
     return with_runner(go, connect=autogenerate, migrations=False)
 
 
+def init(
+    *,
+    database: Annotated[str, Parameter(help="the backend to start with: sqlite, postgresql, mysql, mongodb "
+                                            "(its plugin must be installed)")] = "sqlite",
+) -> int:
+    """Start a project here: ncm.toml, a migrations/ directory with one example migration for
+    the database, and its ncm.sum. Refused when ncm.toml exists."""
+    from ncm_core import starter
+
+    written = starter.write_project(Path.cwd(), database)
+    out = console()
+    for path in written:
+        out.print(f"wrote {path.relative_to(Path.cwd())}", markup=False)
+    out.print("next: set database_url in ncm.toml (a password in MIGRATION_DATABASE_URL), then `ncm run`",
+              markup=False, soft_wrap=True)
+    return 0
+
+
 def hash_files() -> int:
     """Rewrite migrations/ncm.sum from the migration files: after reviewing an edit or a
     merge that the sum flagged."""

@@ -59,6 +59,7 @@ class MongoBackend(Backend):
     URL_SCHEMES = SCHEMES
     TEMPLATE_FAMILY = "mongodb"
     TEMPLATES = "ncm_mongo.templates"
+    STARTER_URL = "mongodb://localhost:27017/app"
     ASYNC_ONLY = "MongoDB migrations await PyMongo's async API"
 
     lease_seconds: float = 10.0

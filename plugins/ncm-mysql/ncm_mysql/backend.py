@@ -64,6 +64,7 @@ class MySQLBackend(SQLBackend):
     DATABASE_TYPE = "mysql"
     URL_SCHEMES = SCHEMES
     DRIVER = "mysql+aiomysql"
+    STARTER_URL = "mysql+aiomysql://app@localhost:3306/app"
     transactional_ddl = False
     requires_database = True
     read_only_reason = ("the server is read-only (read_only, super_read_only or innodb_read_only is on, "

@@ -42,6 +42,7 @@ class PostgresBackend(SQLBackend):
     DATABASE_TYPE = "postgresql"
     URL_SCHEMES = SCHEMES
     DRIVER = "postgresql+asyncpg"
+    STARTER_URL = "postgresql+asyncpg://app@localhost:5432/app"
     defers_ddl = True
     read_only_reason = ("the transaction is read-only: default_transaction_read_only is on for this database "
                         "or user, or the server is a standby; ncm needs a writable primary")

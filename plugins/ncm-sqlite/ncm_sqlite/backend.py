@@ -35,6 +35,7 @@ class SQLiteBackend(SQLBackend):
     DATABASE_TYPE = "sqlite"
     URL_SCHEMES = SCHEMES
     DRIVER = "sqlite+aiosqlite"
+    STARTER_URL = "sqlite+aiosqlite:///app.db"
     rehearse_dry_run = True  # embedded and file-locked: a rolled-back rehearsal is exact and cheap
     defers_ddl = True
     read_only_reason = ("the database is read-only: the URL opens it with mode=ro, or the file, its directory "
