@@ -9,6 +9,8 @@ command -v shellcheck >/dev/null || missing+=(shellcheck)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 command -v pg_dump >/dev/null || missing+=(postgresql-client)
 command -v mariadb-dump >/dev/null || missing+=(mariadb-client)
+command -v zsh >/dev/null || missing+=(zsh)      # the completion tests load ncm's zsh and fish scripts
+command -v fish >/dev/null || missing+=(fish)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing ${missing[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
