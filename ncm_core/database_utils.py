@@ -12,10 +12,13 @@ from ncm_core.runner import MigrationRunner
 
 
 class DatabaseUtils:
-    """``provider`` is a MigrationRunner, a MigrationConfig or a database URL."""
+    """``provider`` is a MigrationRunner (initialised or not), a MigrationConfig or a database URL.
+    A runner that was not initialised is connected for the check and closed after it, so it
+    is left as it was given: each check may be called on it again, in any order."""
 
     @staticmethod
     def _runner(provider: Any) -> tuple[MigrationRunner, bool]:
+        """The runner to check with, and whether this check connects (and so closes) it."""
         if isinstance(provider, MigrationRunner):
             return provider, provider.backend is None
         config = provider if isinstance(provider, MigrationConfig) else MigrationConfig(database_url=str(provider))

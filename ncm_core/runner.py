@@ -128,8 +128,10 @@ class MigrationRunner:
         await self.backend.connect()
 
     async def close(self) -> None:
+        """Disconnect; the runner is then as before ``initialize`` (and may be initialised again)."""
         if self.backend is not None:
-            await self.backend.close()
+            backend, self.backend = self.backend, None
+            await backend.close()
 
     async def __aenter__(self) -> MigrationRunner:
         await self.initialize()
