@@ -68,8 +68,6 @@ class MigrationConfig(BaseSettings):
     backup_store: str = "local"
     auto_rollback_on_failure: bool = False
     environment: MigrationEnvironment = MigrationEnvironment.DEVELOPMENT
-    docker_enabled: bool = False
-    docker_image: str = "ncm-migration:latest"
     encryption_key: SecretStr | None = None
     audit_enabled: bool = False
     log_file: Path | None = None

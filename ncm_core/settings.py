@@ -57,6 +57,20 @@ def deprecated_names(models: Mapping[str, type[BaseModel]]) -> dict[str, tuple[s
             for old, new in getattr(model, "DEPRECATED", {}).items()}
 
 
+REMOVED = {
+    "docker_enabled": "ncm runs the same inside a container as outside (see docs/docker.md)",
+    "docker_image": "the image is whatever runs ncm (docker/Dockerfile.migration builds one)",
+}
+"""Core settings that did nothing and were removed, with why: a file or a variable that still
+sets one keeps working, with a deprecation warning saying it can go."""
+
+
+def warn_removed(name: str, spelled: str) -> None:
+    """One deprecation line for a removed setting, as the user spelled it."""
+    warnings.warn(f"{spelled} is deprecated and does nothing: {REMOVED[name]}; remove it",
+                  SettingDeprecated, stacklevel=3)
+
+
 IMAGE_VARIABLES = frozenset({"wait_timeout", "wait_interval"})
 """``MIGRATION_*`` variables that the migration image's entrypoint reads (docker/migration-entrypoint.sh),
 not ncm: they reach ncm's environment and are not misspellings."""
@@ -69,6 +83,9 @@ def environment_values(prefix: str, core_fields: set[str]) -> dict[str, Any]:
     would otherwise leave ncm quietly working on its default database."""
     found = {name[len(prefix):].lower(): value for name, value in os.environ.items()
              if name.upper().startswith(prefix) and name[len(prefix):].lower() not in core_fields}
+    for name in sorted(set(found) & set(REMOVED)):
+        warn_removed(name, f"{prefix}{name.upper()}")
+        del found[name]
     if not found:
         return {}
     models = registered()
@@ -100,12 +117,14 @@ def split_sections(data: Mapping[str, Any], core_fields: set[str]) -> tuple[dict
     """The core's part of ``data`` and the validated sections.
 
     A deprecated top-level name moves into its section, unless the new spelling is also set
-    (then the new one wins). A table no installed plugin declares is skipped with a warning:
+    (then the new one wins). A removed setting is dropped with a warning. A table no installed plugin declares is skipped with a warning:
     an image with one backend may read an ncm.toml written for several. Any other unknown key
     stays in the core's part, whose ``extra="forbid"`` reports it."""
-    extra = [key for key in data if key not in core_fields]
+    for key in sorted(set(data) & set(REMOVED)):
+        warn_removed(key, key)
+    extra = [key for key in data if key not in core_fields and key not in REMOVED]
     if not extra:
-        return dict(data), {}
+        return {key: value for key, value in data.items() if key not in REMOVED}, {}
     models = registered()
     old_names = deprecated_names(models)
     core = {key: value for key, value in data.items() if key in core_fields}

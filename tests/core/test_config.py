@@ -17,8 +17,6 @@ SPEC_VARIABLES = {
     "MIGRATION_MIGRATION_DIRECTORY": ("migration_directory", "db/migrations"),
     "MIGRATION_BACKUP_BEFORE_MIGRATION": ("backup_before_migration", "true"),
     "MIGRATION_AUTO_ROLLBACK_ON_FAILURE": ("auto_rollback_on_failure", "true"),
-    "MIGRATION_DOCKER_ENABLED": ("docker_enabled", "true"),
-    "MIGRATION_DOCKER_IMAGE": ("docker_image", "ncm-migration:1.2"),
     "MIGRATION_ENCRYPTION_KEY": ("encryption_key", "your_encryption_key"),
     "MIGRATION_AUDIT_ENABLED": ("audit_enabled", "true"),
     "MIGRATION_ENVIRONMENT": ("environment", "production"),
@@ -27,7 +25,7 @@ SPEC_VARIABLES = {
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
-    for name in SPEC_VARIABLES:
+    for name in [*SPEC_VARIABLES, "MIGRATION_DOCKER_ENABLED", "MIGRATION_DOCKER_IMAGE"]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -38,7 +36,6 @@ def test_every_spec_variable_is_read(monkeypatch):
     config = load_config()
     assert str(config.migration_directory) == "db/migrations"
     assert config.backup_before_migration and config.auto_rollback_on_failure and config.audit_enabled
-    assert config.docker_enabled and config.docker_image == "ncm-migration:1.2"
     assert config.encryption_key.get_secret_value() == "your_encryption_key"
     assert config.environment is MigrationEnvironment.PRODUCTION
 
@@ -246,3 +243,16 @@ def test_a_lock_timeout_that_is_not_a_positive_finite_number_is_rejected(monkeyp
 def test_a_negative_backup_retention_is_rejected():
     with pytest.raises(ConfigError, match="backup_retention: .*0 \\(keep every backup\\) or more"):
         load_config(backup_retention=-1)
+
+
+def test_the_removed_docker_settings_are_accepted_with_a_deprecation_warning():
+    with pytest.warns(SettingDeprecated) as caught:
+        config = MigrationConfig(docker_enabled=True, docker_image="ncm-migration:1.2")
+    assert sorted(str(w.message).split(" is ")[0] for w in caught) == ["docker_enabled", "docker_image"]
+    assert not hasattr(config, "docker_enabled") and "docker" not in repr(config)
+
+
+def test_the_removed_docker_variables_are_accepted_with_a_deprecation_warning(monkeypatch):
+    monkeypatch.setenv("MIGRATION_DOCKER_IMAGE", "ncm-migration:1.2")
+    with pytest.warns(SettingDeprecated, match="MIGRATION_DOCKER_IMAGE is deprecated and does nothing"):
+        load_config()

@@ -2,6 +2,8 @@
 
 import asyncio
 
+import pytest
+
 from ncm_core import (
     AbstractMigration,
     DatabaseUtils,
@@ -59,16 +61,17 @@ def test_complete_migration_example(tmp_path, monkeypatch, capsys):
 
 def test_configuration_file_example(monkeypatch):
     monkeypatch.delenv("MIGRATION_DATABASE_URL", raising=False)
-    config = MigrationConfig(
-        database_url="postgresql+asyncpg://user:password@localhost/database",
-        database_type="postgresql",
-        migration_directory="migrations",
-        backup_before_migration=True,
-        auto_rollback_on_failure=True,
-        environment=MigrationEnvironment.PRODUCTION,
-        docker_enabled=True
-    )
-    assert config.environment == "production" and config.docker_enabled and "password" not in repr(config)
+    with pytest.warns(DeprecationWarning, match="docker_enabled is deprecated and does nothing"):
+        config = MigrationConfig(
+            database_url="postgresql+asyncpg://user:password@localhost/database",
+            database_type="postgresql",
+            migration_directory="migrations",
+            backup_before_migration=True,
+            auto_rollback_on_failure=True,
+            environment=MigrationEnvironment.PRODUCTION,
+            docker_enabled=True
+        )
+    assert config.environment == "production" and "password" not in repr(config)
 
 
 async def test_custom_migration_class_example(tmp_path, write_migration, runner_factory):
