@@ -1,7 +1,8 @@
 """MigrationConfig: one object for every setting, read from flags, MIGRATION_* variables and files.
 
-Precedence is flags (keyword arguments) > environment > ``ncm.toml`` (or ``[tool.ncm]`` in
-pyproject.toml) > defaults, which is what pydantic-settings gives us with the sources
+Precedence is flags (keyword arguments) > environment > ``ncm.toml`` (or ``--config FILE``: TOML,
+or Python holding ``config = MigrationConfig(...)`` as the spec writes it) > ``[tool.ncm]`` in
+pyproject.toml > defaults, which is what pydantic-settings gives us with the sources
 ordered below. Plugins' sections (``[mysql]``, ``MIGRATION_MYSQL_CHARSET``) follow the same
 order: they travel with the core's values and are split off and validated by
 :mod:`ncm_core.settings`.
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import contextvars
 import math
+import runpy
 import tomllib
+import warnings
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,7 @@ from ncm_core.masking import mask, mask_url, url_password
 
 CONFIG_FILE = "ncm.toml"
 config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar("ncm_config_file", default=None)
+_reading_python: contextvars.ContextVar[bool] = contextvars.ContextVar("ncm_reading_python", default=False)
 
 _TYPE_ALIASES = {"postgres": "postgresql", "mariadb": "mysql"}
 
@@ -74,6 +78,7 @@ class MigrationConfig(BaseSettings):
     lock_timeout: float = 60.0
     connect_timeout: float = 10.0
     _sections: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
+    _given: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(
@@ -84,18 +89,22 @@ class MigrationConfig(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        if _reading_python.get():
+            return (init_settings,)
         return (init_settings, env_settings, _SectionsEnvironment(settings_cls), *_file_sources(settings_cls))
 
     @model_validator(mode="wrap")
     @classmethod
     def _plugin_sections(cls, data: Any, handler: Any) -> MigrationConfig:
         """Split plugins' sections off before the core's fields are validated (so that
-        ``extra="forbid"`` still rejects a misspelled core key) and keep them validated."""
+        ``extra="forbid"`` still rejects a misspelled core key) and keep them validated. What
+        was given is kept too: read from a Python config file, it is that file's settings."""
         if not isinstance(data, dict):
             return handler(data)
         core, sections = settings.split_sections(data, set(cls.model_fields))
         config = handler(core)
         config._sections = sections
+        config._given = {key: value for key, value in data.items() if key not in settings.REMOVED}
         return config
 
     @field_validator("database_url")
@@ -181,7 +190,11 @@ def _file_sources(settings_cls: type[BaseSettings]) -> list[PydanticBaseSettings
     if explicit is not None and explicit.name == "pyproject.toml":
         return [_Pyproject(settings_cls, _a_file(explicit))]
     file = explicit or Path(CONFIG_FILE)
-    sources: list[PydanticBaseSettingsSource] = [_Toml(settings_cls, _a_file(file))] if file.exists() else []
+    sources: list[PydanticBaseSettingsSource] = []
+    if explicit is not None and explicit.suffix == ".py":
+        sources.append(_PythonFile(settings_cls, _a_file(explicit)))
+    elif file.exists():
+        sources.append(_Toml(settings_cls, _a_file(file)))
     pyproject = Path("pyproject.toml")
     return [*sources, _Pyproject(settings_cls, _a_file(pyproject) if pyproject.exists() else None)]
 
@@ -229,6 +242,56 @@ class _Pyproject(PyprojectTomlConfigSettingsSource):
 
     def _read_file(self, file_path: Any) -> dict[str, Any]:
         return read_toml(Path(file_path))
+
+
+class _PythonFile(PydanticBaseSettingsSource):
+    """``--config migration_config.py``: the settings the file's ``config = MigrationConfig(...)``
+    sets, at the config file's place in the precedence. While the file runs, a MigrationConfig
+    reads only its keyword arguments, so what the file sets is told apart from the
+    environment's and the defaults."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found = self._run().get("config")
+        if found is None:
+            raise ConfigError(f"config file {self.path} defines no `config`: write config = MigrationConfig(...)")
+        if not isinstance(found, MigrationConfig):
+            raise ConfigError(f"config file {self.path}: `config` is a {type(found).__name__}, not a MigrationConfig")
+        return found._given
+
+    def _run(self) -> dict[str, Any]:
+        """The file's globals, or one ConfigError naming the file and what went wrong in it."""
+        token = _reading_python.set(True)
+        try:
+            with warnings.catch_warnings():
+                # pydantic-settings' note that [tool.ncm] is not read: not while the file runs, by design
+                warnings.filterwarnings("ignore", message="Config key `pyproject_toml_table_header`")
+                return runpy.run_path(str(self.path), run_name="migration_config")
+        except SyntaxError as exc:
+            raise ConfigError(f"config file {self.path}: invalid Python at line {exc.lineno}: {exc.msg}") from None
+        except ValidationError as exc:
+            raise ConfigError(f"config file {self.path}: {describe_validation_error(exc)}") from None
+        except ConfigError as exc:
+            raise ConfigError(f"config file {self.path}: {exc}") from None
+        except Exception as exc:
+            line = _line_in(exc, self.path)
+            raise ConfigError(mask_url(f"config file {self.path}{line} raised {type(exc).__name__}: {exc}")) from None
+        finally:
+            _reading_python.reset(token)
+
+
+def _line_in(exc: BaseException, path: Path) -> str:
+    """``:<line>`` of the deepest frame of ``path`` in the exception's traceback, if any."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == path.resolve()]
+    return f":{frames[-1].lineno}" if frames else ""
 
 
 def load_config(file: Path | None = None, **overrides: Any) -> MigrationConfig:

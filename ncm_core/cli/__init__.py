@@ -35,7 +35,8 @@ app.command(authoring.hash_files, name="hash")
 @app.meta.default
 def launcher(
     *tokens: Annotated[str, Parameter(show=False, allow_leading_hyphen=True)],
-    config: Annotated[Path | None, Parameter(help="ncm.toml or pyproject.toml to read ([tool.ncm])")] = None,
+    config: Annotated[Path | None, Parameter(help="ncm.toml, pyproject.toml ([tool.ncm]) or a Python file "
+                                                    "holding config = MigrationConfig(...)")] = None,
     database_url: Annotated[str | None, Parameter(help="overrides MIGRATION_DATABASE_URL")] = None,
     migration_directory: Annotated[Path | None, Parameter(help="overrides MIGRATION_MIGRATION_DIRECTORY")] = None,
     environment: Annotated[
