@@ -28,7 +28,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from ncm_core import settings
+from ncm_core import environments, settings
 from ncm_core.errors import ConfigError
 from ncm_core.masking import mask, mask_url, url_password
 
@@ -91,7 +91,8 @@ class MigrationConfig(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         if _reading_python.get():
             return (init_settings,)
-        return (init_settings, env_settings, _SectionsEnvironment(settings_cls), *_file_sources(settings_cls))
+        chosen = _chosen_environment(init_settings, env_settings)
+        return (init_settings, env_settings, _SectionsEnvironment(settings_cls), *_file_sources(settings_cls, chosen))
 
     @model_validator(mode="wrap")
     @classmethod
@@ -182,21 +183,29 @@ class _SectionsEnvironment(PydanticBaseSettingsSource):
         return settings.environment_values(prefix, set(self.settings_cls.model_fields))
 
 
-def _file_sources(settings_cls: type[BaseSettings]) -> list[PydanticBaseSettingsSource]:
-    """The config file (``--config``, else ./ncm.toml), then [tool.ncm] of ./pyproject.toml."""
+def _chosen_environment(init_settings: PydanticBaseSettingsSource, env_settings: PydanticBaseSettingsSource) -> str | None:
+    """The environment the options or MIGRATION_ENVIRONMENT select (they outrank the files, so
+    they choose the files' environment sections); None when neither does."""
+    given = getattr(init_settings, "init_kwargs", {}).get("environment") or env_settings().get("environment")
+    return given.value if isinstance(given, Enum) else given
+
+
+def _file_sources(settings_cls: type[BaseSettings], chosen: str | None) -> list[PydanticBaseSettingsSource]:
+    """The config file (``--config``, else ./ncm.toml), then [tool.ncm] of ./pyproject.toml, each
+    with the chosen environment's section laid over it."""
     explicit = config_file.get()
     if explicit is not None and not explicit.exists():
         raise ConfigError(f"config file {explicit} does not exist")
     if explicit is not None and explicit.name == "pyproject.toml":
-        return [_Pyproject(settings_cls, _a_file(explicit))]
+        return [_Pyproject(settings_cls, _a_file(explicit), chosen)]
     file = explicit or Path(CONFIG_FILE)
     sources: list[PydanticBaseSettingsSource] = []
     if explicit is not None and explicit.suffix == ".py":
         sources.append(_PythonFile(settings_cls, _a_file(explicit)))
     elif file.exists():
-        sources.append(_Toml(settings_cls, _a_file(file)))
+        sources.append(_Toml(settings_cls, _a_file(file), chosen))
     pyproject = Path("pyproject.toml")
-    return [*sources, _Pyproject(settings_cls, _a_file(pyproject) if pyproject.exists() else None)]
+    return [*sources, _Pyproject(settings_cls, _a_file(pyproject) if pyproject.exists() else None, chosen)]
 
 
 def _a_file(path: Path) -> Path:
@@ -229,14 +238,27 @@ def _with_position(message: str, text: str) -> str:
     return message.replace("end of document", f"line {len(lines)}, column {len(lines[-1]) + 1}")
 
 
-class _Toml(TomlConfigSettingsSource):
+class _EnvironmentSections:
+    """A TOML source whose ``[environments.<name>]`` sections are resolved (:mod:`ncm_core.environments`)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None, chosen: str | None) -> None:
+        self.chosen = chosen
+        super().__init__(settings_cls, path)  # type: ignore[call-arg]
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()  # type: ignore[misc]
+        where = str(getattr(self, "toml_file_path", "") or CONFIG_FILE)
+        return environments.overlay(data, self.chosen, [e.value for e in MigrationEnvironment], where)
+
+
+class _Toml(_EnvironmentSections, TomlConfigSettingsSource):
     """ncm.toml (or ``--config FILE``), read by :func:`read_toml`."""
 
     def _read_file(self, file_path: Any) -> dict[str, Any]:
         return read_toml(Path(file_path))
 
 
-class _Pyproject(PyprojectTomlConfigSettingsSource):
+class _Pyproject(_EnvironmentSections, PyprojectTomlConfigSettingsSource):
     """``[tool.ncm]`` of pyproject.toml, read by :func:`read_toml`: a broken pyproject.toml in
     the working directory is reported, not an internal error."""
 

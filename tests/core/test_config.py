@@ -256,3 +256,10 @@ def test_the_removed_docker_variables_are_accepted_with_a_deprecation_warning(mo
     monkeypatch.setenv("MIGRATION_DOCKER_IMAGE", "ncm-migration:1.2")
     with pytest.warns(SettingDeprecated, match="MIGRATION_DOCKER_IMAGE is deprecated and does nothing"):
         load_config()
+
+
+def test_an_environment_section_merges_a_plugin_section_key_by_key(tmp_path):
+    (tmp_path / "ncm.toml").write_text('[mysql]\ncharset = "latin1"\nengine = "MyISAM"\n\n'
+                                       '[environments.production.mysql]\nengine = "InnoDB"\n', encoding="utf-8")
+    config = load_config(database_url="mysql+aiomysql://u@h/db", environment="production")
+    assert (config.section("mysql").charset, config.section("mysql").engine) == ("latin1", "InnoDB")
