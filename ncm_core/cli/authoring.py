@@ -25,12 +25,18 @@ def create(
                                                    "default: target_metadata")] = None,
     empty: Annotated[bool, Parameter(help="with --autogenerate, write the file even when nothing differs",
                                      negative="")] = False,
+    json_: JsonFlag = False,
 ) -> int:
     """Write a new migration file from the type's template."""
     async def go(runner: Any) -> int:
         version = await runner.create_migration(description, type, autogenerate=autogenerate, metadata=metadata,
                                                 empty=empty)
-        console().print(f"created {Path(runner.config.migration_directory) / (version + '.py')}")
+        directory = Path(runner.config.migration_directory)
+        if json_:
+            print_json({"version": version, "path": str(directory / f"{version}.py"),
+                        "sum_file": str(directory / "ncm.sum")})
+        else:
+            console().print(f"created {directory / (version + '.py')}", markup=False)
         return 0
 
     return with_runner(go, connect=autogenerate, migrations=False)
@@ -40,12 +46,16 @@ def init(
     *,
     database: Annotated[str, Parameter(help="the backend to start with: sqlite, postgresql, mysql, mongodb "
                                             "(its plugin must be installed)")] = "sqlite",
+    json_: JsonFlag = False,
 ) -> int:
     """Start a project here: ncm.toml, a migrations/ directory with one example migration for
     the database, and its ncm.sum. Refused when ncm.toml exists."""
     from ncm_core import starter
 
     written = starter.write_project(Path.cwd(), database)
+    if json_:
+        print_json({"database": database, "files": [str(path.relative_to(Path.cwd())) for path in written]})
+        return 0
     out = console()
     for path in written:
         out.print(f"wrote {path.relative_to(Path.cwd())}", markup=False)
@@ -54,7 +64,7 @@ def init(
     return 0
 
 
-def hash_files() -> int:
+def hash_files(*, json_: JsonFlag = False) -> int:
     """Rewrite migrations/ncm.sum from the migration files: after reviewing an edit or a
     merge that the sum flagged."""
     from ncm_core import sumfile
@@ -62,6 +72,9 @@ def hash_files() -> int:
     directory = Path(load().migration_directory)
     sums = sumfile.compute(directory)
     path = sumfile.write(directory)
+    if json_:
+        print_json({"path": str(path), "total": sums.total, "files": sums.files})
+        return 0
     console().print(f"wrote {path} ({len(sums.files)} migration file(s))", markup=False)
     return 0
 
@@ -77,7 +90,7 @@ def baseline(
     async def go(runner: Any) -> int:
         recorded = await runner.baseline(version=version, from_alembic=from_alembic)
         if json_:
-            print_json(recorded)
+            print_json({"records": recorded})
             return 0
         out = console()
         for r in recorded:

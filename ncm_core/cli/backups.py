@@ -37,7 +37,7 @@ def backup_list(*, json_: JsonFlag = False) -> int:
     async def go(runner: Any) -> int:
         backups = await runner.list_backups()
         if json_:
-            print_json(backups)
+            print_json({"backups": backups})
             return 0
         from rich.table import Column, Table
 

@@ -13,7 +13,11 @@ from typing import Annotated, Any
 
 from cyclopts import Parameter
 
-JsonFlag = Annotated[bool, Parameter(name="--json", negative="", help="print the result as JSON")]
+JsonFlag = Annotated[bool, Parameter(name="--json", negative="",
+                                     help="print the result as one JSON object instead (its schema: docs/json.md)")]
+SCHEMA_VERSION = 1
+"""The version of every ``--json`` object's shape, documented in docs/json.md; it goes up
+when a field is removed or changes meaning (adding one does not)."""
 
 
 class Globals:
@@ -108,5 +112,7 @@ def console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False)
 
 
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+def print_json(data: dict[str, Any]) -> None:
+    """One JSON object on stdout, ``schema_version`` first: lists go under a named key, so a
+    field can be added to any output without breaking a script that reads it."""
+    sys.stdout.write(json.dumps({"schema_version": SCHEMA_VERSION, **data}, indent=2, default=str) + "\n")

@@ -54,17 +54,18 @@ def unlock(
     *,
     yes: Annotated[bool, Parameter(help="break the lock without asking (required off a terminal)",
                                    negative="")] = False,
+    json_: JsonFlag = False,
 ) -> int:
     """Break a migration lock whose holder is dead or stuck (a crashed pod's MongoDB lease,
     a PostgreSQL or MySQL session left behind); a live process of this host is refused."""
     async def go(runner: Any) -> int:
         holder = await runner.lock_holder()
-        if holder is None:
-            console().print("the migration lock is free")
-            return 0
-        if not yes:
+        if holder is not None and not yes:
             _confirm_unlock(holder)
-        held_by = await runner.unlock()
+        held_by = await runner.unlock() if holder is not None else None
+        if json_:
+            print_json({"held_by": held_by})
+            return 0
         console().print(f"broke the migration lock held by {held_by}" if held_by else "the migration lock is free",
                         markup=False)
         return 0
@@ -133,7 +134,7 @@ def history(
             rows = await runner.get_history()
             columns = ["applied_at", "version", "status", "execution_ms", "applied_by", "checksum"]
         if json_:
-            print_json(rows)
+            print_json({"audit" if audit else "records": rows})
             return 0
         from rich.table import Table
 

@@ -11,7 +11,7 @@ def plugins(*, json_: JsonFlag = False) -> int:
 
     infos = registry.describe()
     if json_:
-        print_json([i.__dict__ for i in infos])
+        print_json({"plugins": [i.__dict__ for i in infos], "disabled": registry.get_plugins().disabled})
         return 0
     from rich.table import Table
 

@@ -70,7 +70,7 @@ def run(
         if runner.stop_requested is not None:
             return 0  # the exit line says what stuck
         if json_:
-            print_json(results)
+            print_json({"results": results})
         elif dry_run:
             out = console()
             for r in results:
@@ -103,7 +103,7 @@ def rollback(
         if runner.stop_requested is not None:
             return 0  # the exit line says what stuck
         if json_:
-            print_json(results)
+            print_json({"results": results})
         else:
             console().print(f"{sum(r['status'] != 'failed' for r in results)} migration(s) rolled back"
                             if results else "nothing to roll back")
@@ -118,11 +118,15 @@ def repair(
         help="record this interrupted or failed migration as applied: you finished it by hand")] = None,
     mark_pending: Annotated[str | None, Parameter(
         help="remove this interrupted or failed migration's record: you undid it by hand")] = None,
+    json_: JsonFlag = False,
 ) -> int:
     """Mend the history: remove failed records and accept the current checksum of edited
     applied migrations, or settle one interrupted migration (--mark-applied, --mark-pending)."""
     async def go(runner: Any) -> int:
         actions = await runner.repair(mark_applied=mark_applied, mark_pending=mark_pending)
+        if json_:
+            print_json({"actions": actions})
+            return 0
         out = console()
         for a in actions:
             out.print(f"{a['version']}: {a['action']}", markup=False)

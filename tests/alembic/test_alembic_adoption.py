@@ -71,12 +71,12 @@ async def test_a_half_applied_alembic_database_is_adopted_and_finished_like_alem
 
     baseline = ncm(adopted, "baseline", "--from-alembic", "--json", **directory)
     assert baseline.returncode == 0, baseline.stderr
-    recorded = {r["version"] for r in json.loads(baseline.stdout)}
+    recorded = {r["version"] for r in json.loads(baseline.stdout)["records"]}
     assert recorded == {*project.trunk, *project.mainline[:3], *project.billing[:3]}
 
     run = ncm(adopted, "run", "--json", **directory)
     assert run.returncode == 0, run.stderr
-    applied = [r["version"] for r in json.loads(run.stdout)]
+    applied = [r["version"] for r in json.loads(run.stdout)["results"]]
     assert sorted(applied) == sorted(set(project.revisions) - recorded)
 
     await asyncio.to_thread(project.upgrade, reference, "heads")

@@ -104,7 +104,7 @@ def test_a_killed_backup_is_neither_listed_nor_restorable_and_the_next_backup_re
 
     kill = kill_when(["backup", "killed.ncmbak"], env, cwd, dumping, whole_group=False)
     assert "pg_dump" in kill.running
-    listed = json.loads(run(["backup", "list", "--json"], env, cwd).stdout)
+    listed = json.loads(run(["backup", "list", "--json"], env, cwd).stdout)["backups"]
     assert [b["archive"] for b in listed] == ["big.ncmbak"]
     refused = run(["restore", "killed.ncmbak", "--yes"], env, cwd, check=6)
     assert "not found" in refused.stderr

@@ -50,7 +50,7 @@ def test_run_applies_and_status_shows_applied(project, ncm):
 
 def test_run_json_gives_version_status_and_duration(project, ncm):
     add(project, "001_add_users_table")
-    (result,) = json.loads(ncm("run", "--json").stdout)
+    (result,) = json.loads(ncm("run", "--json").stdout)["results"]
     assert result["version"] == "001_add_users_table" and result["status"] == "applied" and result["duration_ms"] >= 0
 
 
@@ -123,20 +123,20 @@ def test_validate_reports_an_edited_applied_file(project, ncm):
 def test_validate_json(project, ncm):
     add(project, "001_add_users_table")
     ncm("hash")
-    assert json.loads(ncm("validate", "--json").stdout) == {"valid": True, "problems": []}
+    assert json.loads(ncm("validate", "--json").stdout) == {"schema_version": 1, "valid": True, "problems": []}
 
 
 def test_history_lists_applied_migrations(project, ncm):
     add(project, "001_add_users_table")
     ncm("run")
-    (row,) = json.loads(ncm("history", "--json").stdout)
+    (row,) = json.loads(ncm("history", "--json").stdout)["records"]
     assert row["version"] == "001_add_users_table" and row["status"] == "applied" and len(row["checksum"]) == 64
 
 
 def test_audit_log_through_history(project, ncm):
     add(project, "001_add_users_table")
     ncm("run", env={"MIGRATION_AUDIT_ENABLED": "true"})
-    actions = [(e["action"], e["version"]) for e in json.loads(ncm("history", "--audit", "--json").stdout)]
+    actions = [(e["action"], e["version"]) for e in json.loads(ncm("history", "--audit", "--json").stdout)["audit"]]
     assert actions == [("migrate", "001_add_users_table"), ("run", None)]
 
 
@@ -172,7 +172,7 @@ def test_password_never_printed_on_connection_error(project, ncm):
 
 
 def test_plugins_lists_sqlite_and_the_builtins(project, ncm):
-    names = {p["name"]: p for p in json.loads(ncm("plugins", "--json").stdout)}
+    names = {p["name"]: p for p in json.loads(ncm("plugins", "--json").stdout)["plugins"]}
     assert names["sqlite"]["provides"] == {"backends": ["sqlite"]}
     assert names["ncm_core.types.hooks"]["version"]
 

@@ -116,7 +116,7 @@ def test_eight_runner_processes_apply_each_migration_once(tmp_path, url):
                               env=env) for _ in range(8)]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, [err for _, err in outputs]
-    applied = sorted(r["version"] for out, _ in outputs for r in json.loads(out))
+    applied = sorted(r["version"] for out, _ in outputs for r in json.loads(out)["results"])
     assert applied == [f"{i:03d}_table_{i}" for i in range(1, 11)]
 
 

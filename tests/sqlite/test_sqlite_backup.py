@@ -288,7 +288,7 @@ def test_cli_backup_list_and_restore(with_schema, ncm):
     first = ncm("backup").stdout
     assert first.startswith("backup written to backups/backup_") and "encrypted" not in first
     ncm("backup", "named.bak")
-    listed = json.loads(ncm("backup", "list", "--json").stdout)
+    listed = json.loads(ncm("backup", "list", "--json").stdout)["backups"]
     assert [b["archive"] for b in listed][0] == "named.bak" and len(listed) == 2
     assert all(b["history_head"] == "001_schema" and b["backend"] == "sqlite" for b in listed)
     before = snapshot(with_schema / "app.db")

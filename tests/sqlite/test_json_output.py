@@ -1,0 +1,126 @@
+"""Every command's --json output, through the real `ncm` on SQLite, against the JSON Schema
+docs/json.md documents for it; and every command has one there."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from ncm_core.cli import app
+
+DOCS = Path(__file__).parents[2] / "docs" / "json.md"
+
+USERS = '''"""Add users table."""
+from alembic import op
+
+
+def upgrade() -> None:
+    op.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+
+
+def downgrade() -> None:
+    op.execute("DROP TABLE users")
+'''
+ONE_WAY = '''"""Add a one-way table."""
+from alembic import op
+
+
+def upgrade() -> None:
+    op.execute("CREATE TABLE one_way (id INTEGER)")
+'''
+BROKEN = '''"""Breaks."""
+from alembic import op
+
+
+def upgrade() -> None:
+    op.execute("INSERT INTO nowhere VALUES (1)")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def documented_schemas() -> dict[str, dict]:
+    """The JSON Schemas of docs/json.md's ```json blocks, by their title (``ncm <command>``)."""
+    blocks = re.findall(r"^```json\n(.*?)^```", DOCS.read_text(), flags=re.M | re.S)
+    return {schema["title"]: schema for schema in map(json.loads, blocks)}
+
+
+def applied(project, ncm, name="001_users", source=USERS):
+    (project / "migrations" / f"{name}.py").write_text(source)
+    ncm("run")
+
+
+def written(project, ncm, name="001_users", source=USERS):
+    (project / "migrations" / f"{name}.py").write_text(source)
+
+
+def failed(project, ncm):
+    written(project, ncm, "001_breaks", BROKEN)
+    ncm("run", check=1)
+
+
+def backed_up(project, ncm):
+    applied(project, ncm)
+    ncm("backup", "b1")
+
+
+def nothing(project, ncm):
+    pass
+
+
+# (title in docs/json.md, what the project holds first, the command, its exit code, the list that must not be empty)
+CASES = {
+    "init": ("ncm init", nothing, ["init"], 0, "files"),
+    "create": ("ncm create", nothing, ["create", "Add users"], 0, None),
+    "hash": ("ncm hash", written, ["hash"], 0, "files"),
+    "run": ("ncm run", written, ["run"], 0, "results"),
+    "run-dry-run": ("ncm run", written, ["run", "--dry-run"], 0, "results"),
+    "run-failed": ("ncm run", lambda p, n: written(p, n, "001_breaks", BROKEN), ["run"], 1, "results"),
+    "rollback": ("ncm rollback", applied, ["rollback", "--steps", "1"], 0, "results"),
+    "status": ("ncm status", lambda p, n: (applied(p, n), written(p, n, "002_more")), ["status"], 0, "migrations"),
+    "status-failed": ("ncm status", failed, ["status"], 0, "migrations"),
+    "validate": ("ncm validate", lambda p, n: written(p, n, "001_one_way", ONE_WAY), ["validate"], 0, "problems"),
+    "validate-invalid": ("ncm validate", failed, ["validate"], 3, "problems"),
+    "history": ("ncm history", applied, ["history"], 0, "records"),
+    "history-audit": ("ncm history", applied, ["history", "--audit"], 0, "audit"),
+    "baseline": ("ncm baseline", written, ["baseline", "--version", "001_users"], 0, "records"),
+    "repair": ("ncm repair", failed, ["repair"], 0, "actions"),
+    "backup": ("ncm backup", applied, ["backup", "b1"], 0, None),
+    "backup-list": ("ncm backup", backed_up, ["backup", "list"], 0, "backups"),
+    "restore": ("ncm restore", backed_up, ["restore", "b1", "--yes"], 0, None),
+    "check": ("ncm check", nothing, ["check"], 0, None),
+    "unlock": ("ncm unlock", nothing, ["unlock", "--yes"], 0, None),
+    "plugins": ("ncm plugins", nothing, ["plugins"], 0, "plugins"),
+    "completion": ("ncm completion", nothing, ["completion", "bash"], 0, None),
+    "completion-install": ("ncm completion", nothing, ["completion", "fish", "--install"], 0, None),
+}
+
+
+def test_every_documented_schema_is_a_valid_json_schema():
+    schemas = documented_schemas()
+    assert schemas
+    for schema in schemas.values():
+        Draft202012Validator.check_schema(schema)
+
+
+def test_every_command_has_a_documented_schema_and_a_case_here():
+    commands = {f"ncm {name}" for name in app if not name.startswith("-")}
+    assert commands == set(documented_schemas())
+    assert commands == {title for title, *_ in CASES.values()}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_json_output_matches_its_documented_schema(case, project, ncm):
+    title, setup, args, code, nonempty = CASES[case]
+    env = {"MIGRATION_AUDIT_ENABLED": "true", "HOME": str(project / "home")}
+    setup(project, lambda *a, check=0: ncm(*a, env=env, check=check))
+    output = json.loads(ncm(*args, "--json", env=env, check=code).stdout)
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+              for e in Draft202012Validator(documented_schemas()[title]).iter_errors(output)]
+    assert errors == [], output
+    assert output["schema_version"] == 1
+    assert nonempty is None or output[nonempty], output
