@@ -18,7 +18,7 @@ from ncm_core.errors import ConfigError, ConnectionLost, DatabaseRefused, Databa
 from ncm_core.history import AuditEntry, HistoryRecord
 from ncm_core.locking import wait_for
 from ncm_core.step import FAILURES, StepForm
-from ncm_sql import alembic_impl, deferred, journal, strategies, tables
+from ncm_sql import alembic_impl, deferred, journal, plainsql, strategies, tables
 from ncm_sql.context import RecordingContext
 
 if TYPE_CHECKING:
@@ -109,6 +109,7 @@ class SQLBackend(Backend):
         from sqlalchemy.ext.asyncio import create_async_engine
 
         self.engine = create_async_engine(self.sqlalchemy_url(), **self.engine_options())
+        plainsql.accept_plain_sql(self.engine)
         self.prepare_engine(self.engine)
         await self.probe()
 
@@ -382,6 +383,8 @@ class SQLBackend(Backend):
         return deferred.literal(sa.delete(h).where(h.c.version == record.version), dialect)
 
     def _failure(self, migration: Migration, exc: BaseException) -> MigrationFailed:
+        if isinstance(exc, sa.exc.ObjectNotExecutableError):
+            return MigrationFailed(migration.version, plainsql.not_executable(exc))
         stmt = getattr(exc, "statement", None)
         if stmt is not None and len(stmt) > 500:
             stmt = stmt[:500] + "..."
