@@ -2,15 +2,12 @@
 docs/json.md documents for it; and every command has one there."""
 
 import json
-import re
-from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
+from json_schemas import documented_schemas, schema_errors
 
 from ncm_core.cli import app
-
-DOCS = Path(__file__).parents[2] / "docs" / "json.md"
 
 USERS = '''"""Add users table."""
 from alembic import op
@@ -41,12 +38,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     pass
 '''
-
-
-def documented_schemas() -> dict[str, dict]:
-    """The JSON Schemas of docs/json.md's ```json blocks, by their title (``ncm <command>``)."""
-    blocks = re.findall(r"^```json\n(.*?)^```", DOCS.read_text(), flags=re.M | re.S)
-    return {schema["title"]: schema for schema in map(json.loads, blocks)}
 
 
 def applied(project, ncm, name="001_users", source=USERS):
@@ -119,8 +110,6 @@ def test_json_output_matches_its_documented_schema(case, project, ncm):
     env = {"MIGRATION_AUDIT_ENABLED": "true", "HOME": str(project / "home")}
     setup(project, lambda *a, check=0: ncm(*a, env=env, check=check))
     output = json.loads(ncm(*args, "--json", env=env, check=code).stdout)
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-              for e in Draft202012Validator(documented_schemas()[title]).iter_errors(output)]
-    assert errors == [], output
+    assert schema_errors(title, output) == [], output
     assert output["schema_version"] == 1
     assert nonempty is None or output[nonempty], output
