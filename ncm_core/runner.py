@@ -590,6 +590,7 @@ class MigrationRunner:
             raise UsageError("--empty goes with --autogenerate: without it, the new file is the template")
         backend = self.backend or backend_class(self.config)
         directory = Path(self.config.migration_directory)
+        self._readable_sum(directory)
         with _creating(directory):
             directory.mkdir(parents=True, exist_ok=True)
         steps = await self._generated_steps(kinds[name]().template(backend), metadata, empty) if autogenerate else None
@@ -608,8 +609,17 @@ class MigrationRunner:
         text = filling.with_steps(text, steps) if steps is not None else text
         with _creating(path):
             path.write_text(filling.with_dependencies(text, heads) if heads else text, encoding="utf-8")
-        sumfile.write(directory)
+        sumfile.add(directory, path)
         return version
+
+    @staticmethod
+    def _readable_sum(directory: Path) -> None:
+        """A new migration goes into ncm.sum: one left with a merge conflict is resolved first."""
+        try:
+            sumfile.read(directory)
+        except sumfile.SumFileError as exc:
+            raise sumfile.SumFileError(f"{exc}: resolve it first (after a merge: check the order of the "
+                                       "migrations both sides added, then `ncm hash`)") from None
 
     async def _generated_steps(self, template: str, metadata: str | None, empty: bool) -> GeneratedSteps | None:
         ref = filling.metadata_reference(self.db, metadata)

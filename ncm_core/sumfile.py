@@ -18,7 +18,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ncm_core.migration import checksum, migration_files
+from ncm_core.errors import UsageError
+from ncm_core.migration import checksum, migration_files, natural_key
 
 NAME = "ncm.sum"
 PREFIX = "h1:"
@@ -43,7 +44,7 @@ class SumFile:
         return f"{self.total}\n" + "".join(f"{name} {digest}\n" for name, digest in self.files.items())
 
 
-class SumFileError(ValueError):
+class SumFileError(UsageError):
     """ncm.sum cannot be read: a merge conflict left in it, or an edit by hand."""
 
 
@@ -61,6 +62,20 @@ def write(directory: Path) -> Path:
     path = path_of(directory)
     path.write_text(compute(directory).text(), encoding="utf-8")
     return path
+
+
+def add(directory: Path, path: Path) -> Path:
+    """ncm.sum with the line of the new migration ``path`` added and the others as they were
+    written: a new migration does not vouch for edits made to the others since (``ncm hash``
+    does, after review). Without an ncm.sum, one is written for the whole directory."""
+    written = read(directory)
+    if written is None:
+        return write(directory)
+    files = {**written.files, path.name: h1(checksum(path))}
+    target = path_of(directory)
+    target.write_text(SumFile(dict(sorted(files.items(), key=lambda f: natural_key(Path(f[0]).stem)))).text(),
+                      encoding="utf-8")
+    return target
 
 
 def read(directory: Path) -> SumFile | None:

@@ -36,6 +36,25 @@ def test_create_writes_the_sum_with_the_whole_hash_first_and_one_line_per_file(p
     assert all(line.split(" ")[1].startswith("h1:") for line in files)
 
 
+def test_create_keeps_flagging_an_edit_made_to_another_file_before_it(project, ncm):
+    ncm("create", "Add users")
+    path = next((project / "migrations").glob("*.py"))
+    path.write_text(path.read_text() + "# edited\n")
+    ncm("create", "Add orders")
+    (problem,) = sum_problems(ncm)
+    assert f"{path.name}: changed since ncm.sum was written" in problem["message"]
+
+
+def test_create_refuses_while_the_sum_has_a_merge_conflict_and_writes_nothing(project, ncm):
+    ncm("create", "Add users")
+    path = project / "migrations" / "ncm.sum"
+    path.write_text("<<<<<<< HEAD\n" + path.read_text())
+    before = sorted(p.name for p in (project / "migrations").iterdir())
+    done = ncm("create", "Add orders", check=2)
+    assert done.stderr.startswith("error: migrations/ncm.sum: line 1 is not the `h1:` hash of the whole: resolve it")
+    assert sorted(p.name for p in (project / "migrations").iterdir()) == before
+
+
 def test_sum_file_is_not_warned_about_as_a_file_ncm_skips(project, ncm):
     ncm("create", "Add users")
     assert "ignored" not in ncm("run").stderr
