@@ -15,8 +15,8 @@
 #    says the database cannot be reached (exit 4) or does not answer in time;
 #    any other failure (a bad URL, a missing plugin: waiting cannot mend those)
 #    stops at once. On giving up it prints one line and exits with the last exit
-#    code of `ncm check`. Commands that do not use the database (create,
-#    plugins, check, --help, --version) do not wait.
+#    code of `ncm check`. Commands that do not use the database (init, create,
+#    hash, completion, plugins, check, --help, --version) do not wait.
 # 4. exec's ncm, so signals reach it and its exit code is the container's.
 #
 # NCM_BIN names the ncm executable (default: ncm). This script never prints the
@@ -68,7 +68,7 @@ fi
 
 needs_database() {
     case "$1" in
-        create | plugins | check | help | -h | --help | --version) return 1 ;;
+        init | create | hash | completion | plugins | check | help | -h | --help | --version) return 1 ;;
         *) return 0 ;;
     esac
 }

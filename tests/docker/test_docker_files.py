@@ -331,7 +331,8 @@ def test_entrypoint_does_not_retry_what_waiting_cannot_mend(fake_ncm) -> None:
     assert calls == 1
 
 
-@pytest.mark.parametrize("args", [["create", "Add users"], ["plugins"], ["--help"]])
+@pytest.mark.parametrize("args", [["init"], ["create", "Add users"], ["hash"], ["completion", "bash"], ["plugins"],
+                                  ["--help"]])
 def test_entrypoint_does_not_wait_for_offline_commands(fake_ncm, args: list[str]) -> None:
     result, calls, _ = fake_ncm(*args, FAKE_CHECK_CODES="4")
     assert result.returncode == 0
