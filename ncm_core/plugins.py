@@ -19,7 +19,7 @@ ENTRY_POINT_GROUP = "ncm"
 DISABLE_ENV = "NCM_DISABLE_PLUGINS"
 STRICT_ENV = "NCM_STRICT_PLUGINS"
 log = logging.getLogger("ncm")
-DEFAULT_PLUGINS = ("ncm_core.types.hooks", "ncm_core.validators.hooks", "ncm_core.backup")
+DEFAULT_PLUGINS = ("ncm_core.types.hooks", "ncm_core.validators.hooks", "ncm_core.backup", "ncm_core.logfile")
 
 
 @dataclass
