@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import inspect
 import logging
+import os
 import re
 import sys
 import traceback
@@ -15,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ncm_core import static_read
 from ncm_core.errors import MigrationFileError
 from ncm_core.step import Step, StepContext, StepForm
 
@@ -68,6 +71,8 @@ class Migration:
     """An Alembic revision file: its version is ``revision``, its dependencies ``down_revision``."""
     aliases: list[str] = field(default_factory=list)
     """Other names the migration answers to: an Alembic revision's ``branch_labels``."""
+    deferred: bool = field(default=False, repr=False)
+    """Read from its syntax tree, not imported yet: its steps import it when first called."""
 
     @property
     def number(self) -> str:
@@ -80,6 +85,13 @@ class Migration:
         """Make this migration run after ``version`` (as ``depends_on`` does)."""
         if version not in self.depends_on:
             self.depends_on.append(version)
+
+    def import_code(self) -> None:
+        """Import a file that was read statically (see ``ncm_core.static_read``): before it
+        runs, so that a file that cannot be imported is refused before anything runs."""
+        if self.deferred:
+            self.module = _import(self.path, self)
+            self.deferred = False
 
     @property
     def reversible(self) -> bool:
@@ -119,8 +131,11 @@ class Migration:
 
 def checksum(path: Path) -> str:
     """sha256 of the file with a BOM and CR/CRLF line endings normalised away."""
-    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
-    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return _checksum(path.read_bytes())
+
+
+def _checksum(data: bytes) -> str:
+    data = data.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     return hashlib.sha256(data).hexdigest()
 
 
@@ -169,10 +184,19 @@ def load_migrations(directory: Path, known: dict[Path, Migration] | None = None)
 
 def load_migration(path: Path) -> Migration:
     """Load one file; an Alembic revision (it defines ``revision``) may have any name, so the
-    name is checked only after the import shows that it is not one."""
-    migration = Migration(version=path.stem, path=path, checksum=checksum(path))
+    name is checked only after the import shows that it is not one. A plain file is read from
+    its syntax tree and imported only when it runs (``ncm_core.static_read``)."""
+    source = path.read_bytes()
+    migration = Migration(version=path.stem, path=path, checksum=_checksum(source))
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        raise MigrationFileError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    static = static_read.read(tree, {"MigrationType": dict(MigrationType.__members__)})
+    if static is not None:
+        return _deferred(migration, static)
     module = _import(path, migration)
-    if not _read_alembic_revision(migration, module) and not VERSION_RE.match(path.stem):
+    if not _read_alembic_revision(migration, vars(module)) and not VERSION_RE.match(path.stem):
         raise MigrationFileError(
             f"{path}: a migration file is named YYYYMMDD_HHMMSS_slug.py or 001_slug.py "
             "(or is an Alembic revision, defining revision and down_revision)"
@@ -192,6 +216,47 @@ def load_migration(path: Path) -> Migration:
     return migration
 
 
+def _deferred(migration: Migration, static: static_read.StaticFile) -> Migration:
+    """The migration as ``load_migration`` would make it by importing the file, with steps that
+    import it when first called."""
+    if "revision" in static.values:
+        _read_alembic_revision(migration, static.values)
+    elif not VERSION_RE.match(migration.path.stem):
+        raise MigrationFileError(
+            f"{migration.path}: a migration file is named YYYYMMDD_HHMMSS_slug.py or 001_slug.py "
+            "(or is an Alembic revision, defining revision and down_revision)"
+        )
+    migration.deferred = True
+    for direction, (is_async, takes_ctx) in static.steps.items():
+        name = next(n for n, d in static_read.STEPS.items() if d == direction)
+        form = StepForm.ASYNC if is_async else StepForm.SYNC if takes_ctx else StepForm.PLAIN
+        step = Step(_on_first_call(migration, name, is_async), form, takes_ctx)
+        if direction == "validate":
+            migration.validation = step
+        else:
+            migration.steps[direction] = step
+    _read_values(migration, static.values)
+    migration.description = static_read.description(static, migration.version)
+    return migration
+
+
+def _on_first_call(migration: Migration, name: str, is_async: bool) -> Any:
+    """A stand-in for the file's function ``name`` that imports the file when called."""
+    def real() -> Any:
+        migration.import_code()
+        return getattr(migration.module, name)
+
+    async def call_async(*args: Any) -> Any:
+        return await real()(*args)
+
+    def call(*args: Any) -> Any:
+        return real()(*args)
+
+    stand_in = call_async if is_async else call
+    stand_in.__name__ = stand_in.__qualname__ = name
+    return stand_in
+
+
 def _import(path: Path, migration: Migration) -> ModuleType:
     name = f"ncm_migrations.{path.parent.name}.{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
@@ -203,8 +268,9 @@ def _import(path: Path, migration: Migration) -> ModuleType:
     except SyntaxError as exc:
         raise MigrationFileError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
     except Exception as exc:
+        names = {str(path), os.path.abspath(path)}  # the loader runs the file by its absolute path
         line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__))
-                     if f.filename == str(path)), None)
+                     if f.filename in names), None)
         where = f"{path}:{line}" if line else str(path)
         raise MigrationFileError(f"{where}: cannot be loaded: {type(exc).__name__}: {exc}") from None
     sys.modules.pop(name, None)
@@ -228,11 +294,10 @@ def _read_steps(migration: Migration, module: ModuleType) -> None:
     migration.validation = Step.of(validate) if callable(validate) else None
 
 
-def _read_alembic_revision(migration: Migration, module: ModuleType) -> bool:
+def _read_alembic_revision(migration: Migration, names: dict[str, Any]) -> bool:
     """Take an Alembic revision's identity as it is: ``revision`` is the version,
     ``down_revision`` (a tuple at a merge point) the dependencies, ``branch_labels`` aliases.
     Alembic's own ``depends_on`` is read with the rest of the metadata."""
-    names = vars(module)
     if "revision" not in names:
         return False
     revision = names["revision"]
@@ -256,16 +321,22 @@ def _read_metadata(migration: Migration, module: ModuleType, cls: type | None) -
 
     doc = inspect.getdoc(module) or (inspect.getdoc(cls) if cls is not None and cls.__doc__ else "")
     migration.description = (doc or "").strip().splitlines()[0] if doc else migration.version
-    kind = attr("type", MigrationType.SCHEMA)
+    _read_values(migration, {name: attr(name) for name in ("type", "depends_on", "transactional")})
+
+
+def _read_values(migration: Migration, values: dict[str, Any]) -> None:
+    """``type``, ``depends_on`` and ``transactional``, imported or read statically."""
+    kind = values.get("type")
+    kind = MigrationType.SCHEMA if kind is None else kind
     migration.type = kind.value if isinstance(kind, MigrationType) else str(kind)
-    deps = attr("depends_on")
+    deps = values.get("depends_on")
     deps = [] if deps is None else [deps] if isinstance(deps, str) else deps
     if not isinstance(deps, (list, tuple)) or not all(isinstance(d, str) for d in deps):
         raise MigrationFileError(f"{migration.path}: depends_on must be a version or a list of versions "
-                                 f"(strings), not {attr('depends_on')!r}")
+                                 f"(strings), not {values.get('depends_on')!r}")
     for dep in deps:
         migration.add_dependency(dep)
-    transactional = attr("transactional")
+    transactional = values.get("transactional")
     if transactional is not None and not isinstance(transactional, bool):
         raise MigrationFileError(f"{migration.path}: transactional must be True or False")
     migration.transactional = transactional

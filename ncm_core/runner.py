@@ -299,6 +299,7 @@ class MigrationRunner:
         """``plan``, once every step of it is known to exist and to suit the backend: a file
         that cannot run is refused before anything runs."""
         for m in plan:
+            m.import_code()
             m.step(direction)
             if self.db.ASYNC_ONLY:
                 m.require_async(direction, self.db.ASYNC_ONLY)
@@ -505,7 +506,12 @@ class MigrationRunner:
                 log.warning("[%s] %s", p.validator, p.message)
 
     async def validation_problems(self) -> list[Problem]:
-        return self.problems(self.load(), await self.history())
+        """What the validators find, every file imported first: a migration that cannot be
+        imported is found here, before a run would reach it."""
+        graph = self.load()
+        for m in graph.order:
+            m.import_code()
+        return self.problems(graph, await self.history())
 
     async def validate_migrations(self) -> bool:
         """True when no validator reports an error (warnings are allowed)."""
