@@ -47,6 +47,16 @@ def test_zsh_script_is_valid_zsh(ncm, project):
     assert path.read_text().startswith("#compdef ncm")
 
 
+def test_install_puts_the_zsh_script_on_the_fpath_zshrc_sets_so_compinit_binds_it_to_ncm(ncm, project):
+    home = project / "home"
+    home.mkdir()
+    ncm("completion", "zsh", "--install", env={"HOME": str(home)})
+    done = subprocess.run([shell("zsh"), "-fc", 'source ~/.zshrc; autoload -U compinit; compinit -u; '
+                                                'print -r -- "$_comps[ncm]"'],
+                          capture_output=True, text=True, env={"HOME": str(home), "PATH": "/usr/bin:/bin"})
+    assert done.stdout.strip() == "_cyclopts_ncm", done.stderr
+
+
 def test_fish_completes_a_command_name(ncm, project):
     path = script(ncm, project, "fish")
     done = subprocess.run([shell("fish"), "--no-config", "-c", f'source {path}; complete -C "ncm rol"'],
