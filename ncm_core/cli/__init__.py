@@ -24,6 +24,7 @@ app = App(
     "SQLite and MongoDB.\n\nExit codes: " + "; ".join(f"{code} {text}" for code, text in EXIT_CODES.items()),
     result_action="return_value",
     version_flags=["--version"],
+    help_format="plaintext",
 )
 for command in (authoring.init, running.run, authoring.create, running.rollback, inspecting.status, inspecting.validate,
                 authoring.baseline, inspecting.history, running.repair, backups.backup_app, backups.restore,
