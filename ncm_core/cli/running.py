@@ -121,7 +121,8 @@ def repair(
     json_: JsonFlag = False,
 ) -> int:
     """Mend the history: remove failed records and accept the current checksum of edited
-    applied migrations, or settle one interrupted migration (--mark-applied, --mark-pending)."""
+    applied migrations, or settle one interrupted migration (--mark-applied, --mark-pending).
+    Rewrites migrations/ncm.sum to the files as they are."""
     async def go(runner: Any) -> int:
         actions = await runner.repair(mark_applied=mark_applied, mark_pending=mark_pending)
         if json_:
