@@ -98,14 +98,15 @@ class MigrationConfig(BaseSettings):
     @classmethod
     def _plugin_sections(cls, data: Any, handler: Any) -> MigrationConfig:
         """Split plugins' sections off before the core's fields are validated (so that
-        ``extra="forbid"`` still rejects a misspelled core key) and keep them validated. What
-        was given is kept too: read from a Python config file, it is that file's settings."""
+        ``extra="forbid"`` still rejects a misspelled core key) and keep them validated. Built
+        while a Python config file runs, what was given is kept: it is that file's settings."""
         if not isinstance(data, dict):
             return handler(data)
         core, sections = settings.split_sections(data, set(cls.model_fields))
         config = handler(core)
         config._sections = sections
-        config._given = {key: value for key, value in data.items() if key not in settings.REMOVED}
+        if _reading_python.get():
+            config._given = {key: value for key, value in data.items() if key not in settings.REMOVED}
         return config
 
     @field_validator("database_url")
