@@ -17,7 +17,7 @@ registered through these same hooks, so a third party's class is treated exactly
 *Lifecycle hooks* (``ncm_before_run`` ...) are called around the work, for notifications,
 metrics and audit. They receive the live objects; they must not change the plan. An
 exception raised by a lifecycle hook fails the run the way a failing migration would
-(before_*) or is reported after the fact (after_*, on_failure), so keep them cheap.
+(before_*) or is reported after the fact (after_*, on_failure, on_refused), so keep them cheap.
 """
 
 from __future__ import annotations
@@ -166,4 +166,13 @@ def ncm_on_failure(runner: MigrationRunner, migration: Migration, direction: str
     """Called when a migration failed, after its changes were rolled back and recorded.
 
     ``error`` is an :class:`ncm_core.errors.MigrationFailed` naming the version and cause.
+    """
+
+
+@hookspec
+def ncm_on_refused(runner: MigrationRunner, direction: str, error: Exception) -> None:
+    """Called when a run is refused before its first step, under the lock: a validator reported
+    an error (a failed record, an edited applied migration, ...) or a migration was left
+    interrupted. ``error`` is the :class:`ncm_core.errors.ValidationFailed` the run then
+    raises; nothing was changed. ``ncm_before_run`` and ``ncm_after_run`` are not called.
     """

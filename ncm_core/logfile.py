@@ -2,7 +2,8 @@
 
 A built-in plugin, on the lifecycle hooks any third party has: the run's start (direction,
 plan, database, environment, who), each step's start and end with its duration, a failure
-with its error and statement, and the run's end with its outcome. A file named ``*.jsonl``
+with its error and statement, the run's end with its outcome, and a run refused before its
+first step with the reason. A file named ``*.jsonl``
 gets one JSON object per line (for log shippers); any other name, one readable line per event.
 Lines are appended and flushed one by one, so ``tail -f`` shows a run as it goes and two
 runners' lines never interleave within a line. Every text is masked with the configuration's
@@ -91,6 +92,20 @@ def ncm_before_run(runner: MigrationRunner, plan: list[Migration], direction: st
               f"by {this_runner()}",
               direction=direction, migrations=versions, database=config.safe_url,
               environment=config.environment.value, runner=this_runner())
+
+
+@hookimpl
+def ncm_on_refused(runner: MigrationRunner, direction: str, error: Exception) -> None:
+    path = runner.config.log_file
+    if path is None:
+        return
+    log = RunLog(runner, Path(path))
+    what = "run" if direction == "up" else "rollback"
+    try:
+        log.write("ERROR", f"{what}_refused", f"{what} refused on {runner.config.safe_url}: {error}",
+                  direction=direction, database=runner.config.safe_url, error=str(error), runner=this_runner())
+    finally:
+        log.close()
 
 
 @hookimpl

@@ -176,11 +176,15 @@ class MigrationRunner:
                          "statements": await self.db.dry_run(m, "up")} for m in plan]
         async with self.db.lock():
             history = await self.history()
-            problems = self.problems(graph, history)
-            self._raise_on_errors(problems)
-            self._warn_on_run(problems)
-            plan = self._runnable(self._pending(graph, history, target), "up")
-            self._refuse_interrupted(plan, history)
+            try:
+                problems = self.problems(graph, history)
+                self._raise_on_errors(problems)
+                self._warn_on_run(problems)
+                plan = self._runnable(self._pending(graph, history, target), "up")
+                self._refuse_interrupted(plan, history)
+            except ValidationFailed as exc:
+                self._hook("ncm_on_refused", direction="up", error=exc)
+                raise
             if not plan:
                 return []
             if self.config.backup_before_migration:

@@ -39,6 +39,10 @@ class Recorder:
     def ncm_after_run(self, results, direction):
         self.calls.append(("after_run", direction, [r["status"] for r in results]))
 
+    @hookimpl
+    def ncm_on_refused(self, direction, error):
+        self.calls.append(("on_refused", direction, str(error).split(":")[0]))
+
 
 async def test_hooks_are_called_around_a_run_and_a_rollback(tmp_path, write_migration, runner_factory, register_plugin):
     recorder = register_plugin(Recorder())
@@ -75,3 +79,18 @@ async def test_no_hooks_for_a_dry_run_or_when_nothing_is_pending(tmp_path, write
         recorder.calls.clear()
         await runner.run_migrations()
     assert recorder.calls == []
+
+
+async def test_on_refused_alone_is_called_when_a_failed_record_blocks_the_run(tmp_path, write_migration,
+                                                                              runner_factory, register_plugin):
+    import pytest
+
+    from ncm_core.errors import ValidationFailed
+
+    write_migration("001_broken", 'def upgrade():\n    raise RuntimeError("boom")\n')
+    async with runner_factory(f"sqlite+aiosqlite:///{tmp_path}/app.db") as runner:
+        await runner.run_migrations()
+        recorder = register_plugin(Recorder())
+        with pytest.raises(ValidationFailed):
+            await runner.run_migrations()
+    assert recorder.calls == [("on_refused", "up", "refusing to run")]

@@ -97,3 +97,12 @@ def test_nothing_is_written_without_log_file(ncm, project):
     write_migrations(project / "migrations")
     ncm("run")
     assert not [p.name for p in project.iterdir() if "log" in p.name]
+
+
+def test_a_refused_run_is_one_line_with_the_reason(ncm, project):
+    write_migrations(project / "migrations", failing=True)
+    ncm("run", check=1)
+    ncm("run", env={"MIGRATION_LOG_FILE": "migration.jsonl"}, check=3)
+    logged = events(project / "migration.jsonl")
+    assert [(e["event"], e["level"]) for e in logged] == [("run_refused", "ERROR")]
+    assert logged[0]["error"].startswith("refusing to run: 002_seed: failed at ")
