@@ -42,7 +42,7 @@ def launcher(
     migration_directory: Annotated[Path | None, Parameter(help="overrides MIGRATION_MIGRATION_DIRECTORY")] = None,
     environment: Annotated[
         Literal["development", "testing", "staging", "production"] | None,
-        Parameter(help="overrides MIGRATION_ENVIRONMENT"),
+        Parameter(help="overrides MIGRATION_ENVIRONMENT; selects the config file's [environments.<name>]"),
     ] = None,
     lock_timeout: Annotated[float | None, Parameter(help="seconds to wait for another runner's lock")] = None,
     debug: Annotated[bool, Parameter(help="show tracebacks", negative="")] = False,
