@@ -55,6 +55,7 @@ from ncm_core.history import (
     this_runner,
 )
 from ncm_core.migration import Migration, MigrationFileError, MigrationType, load_migrations
+from ncm_core.rollback import rollback_plan
 from ncm_core.validators.interface import ERROR, WARNING, Problem
 
 log = logging.getLogger("ncm")
@@ -221,12 +222,12 @@ class MigrationRunner:
         """Undo this run: the failed step where it left changes, then what it applied, newest first."""
         if not self.db.is_atomic(failed) and failed.reversible:
             result = await self._step(failed, "down")
-            results.append({**result, "status": "rolled_back" if result["status"] != FAILED else FAILED})
+            results.append(result)
             if result["status"] == FAILED:
                 return
         for m in reversed(done):
             result = await self._step(m, "down")
-            results.append({**result, "status": "rolled_back" if result["status"] != FAILED else FAILED})
+            results.append(result)
             if result["status"] == FAILED:
                 return
 
@@ -339,30 +340,41 @@ class MigrationRunner:
         else:
             done = [m.version for m in plan if m.version not in history]
             rest = [m.version for m in plan if m.version in history and m.version not in unfinished]
-            parts = [f"rolled back: {', '.join(done) or 'none'}", f"still applied: {', '.join(rest) or 'none'}"]
+            parts = [f"reverted: {', '.join(done) or 'none'}", f"still applied: {', '.join(rest) or 'none'}"]
         if unfinished:
             parts.append(f"interrupted part way: {', '.join(unfinished)} (see `ncm status`)")
         return "; ".join(parts)
 
     # -- rolling back ----------------------------------------------------------------
-    async def rollback_migration(self, version: str | None = None, steps: int | None = None) -> list[dict[str, Any]]:
-        """Revert ``version`` (and what depends on it), or the last ``steps`` applied migrations."""
-        if (version is None) == (steps is None):
-            raise UsageError("rollback needs exactly one of --version or --steps")
-        if steps is not None and steps < 1:
-            raise UsageError("--steps must be at least 1")
+    async def plan_rollback(self, version: str | None = None, steps: int | None = None, *, only: str | None = None,
+                            to: str | None = None, all_: bool = False) -> list[Migration]:
+        """What ``rollback_migration`` with these selectors would revert, newest first, read
+        without the lock: for printing the plan (and asking) before anything runs."""
+        return rollback_plan(self.load(), await self.history(), version=version, only=only, to=to,
+                             all_=all_, steps=steps)
+
+    async def rollback_migration(self, version: str | None = None, steps: int | None = None, *,
+                                 only: str | None = None, to: str | None = None, all_: bool = False,
+                                 dry_run: bool = False, expected: list[str] | None = None) -> list[dict[str, Any]]:
+        """Revert ``version`` and every migration applied after it, newest first (the other
+        selectors: see :func:`ncm_core.rollback.rollback_plan`). ``expected``: the versions of
+        the plan the user was shown; when the history changed since and the plan rebuilt under
+        the lock differs, nothing is reverted (ValidationFailed)."""
+        selectors = {"version": version, "only": only, "to": to, "all_": all_, "steps": steps}
         graph = self.load()
+        if dry_run:
+            plan = self._runnable(rollback_plan(graph, await self.history(), **selectors), "down")
+            async with self.db.dry_run_scope():
+                return [{"version": m.version, "description": m.description, "status": "dry-run",
+                         "statements": await self.db.dry_run(m, "down")} for m in plan]
         async with self.db.lock():
             history = await self.history()
-            applied = [m for m in graph.order if m.version in history]
-            if version is not None:
-                target = graph.resolve(version)
-                if target.version not in history:
-                    raise UsageError(f"{target.version} is not applied, so there is nothing to roll back")
-                chosen = graph.dependents(target.version) | {target.version}
-                plan = [m for m in reversed(applied) if m.version in chosen]
-            else:
-                plan = list(reversed(applied))[:steps]
+            plan = rollback_plan(graph, history, **selectors)
+            if expected is not None and [m.version for m in plan] != expected:
+                raise ValidationFailed(
+                    "the history changed since the plan was printed (another runner?): the plan is now "
+                    f"{', '.join(m.version for m in plan) or 'empty'}, not {', '.join(expected) or 'empty'}; "
+                    "nothing was reverted, run the rollback again to see the new plan")
             if not self._runnable(plan, "down"):
                 return []
             self.plan = ("down", plan)
@@ -370,21 +382,27 @@ class MigrationRunner:
             results: list[dict[str, Any]] = []
             try:
                 async with self.db.run_scope():
-                    for m in plan:
-                        if history[m.version].status == FAILED and self.db.is_atomic(m):
-                            await self.db.delete_history(m.version)
-                            results.append({"version": m.version, "description": m.description,
-                                            "status": "cleared", "duration_ms": 0})
-                            continue
-                        if self.stop_requested is not None:
-                            break
-                        result = await self._step(m, "down")
-                        results.append(result)
-                        if result["status"] == FAILED:
-                            break
+                    await self._revert_plan(plan, results, history)
             finally:
                 self._hook("ncm_after_run", results=results, direction="down")
         return results
+
+    async def _revert_plan(self, plan: list[Migration], results: list[dict[str, Any]],
+                           history: dict[str, HistoryRecord]) -> None:
+        """Each down step in turn; the first failure stops the rollback. A failed record of a
+        migration the database rolled back whole has nothing to undo: it is cleared."""
+        for m in plan:
+            if history[m.version].status == FAILED and self.db.is_atomic(m):
+                await self.db.delete_history(m.version)
+                results.append({"version": m.version, "description": m.description,
+                                "status": "cleared", "duration_ms": 0})
+                continue
+            if self.stop_requested is not None:
+                return
+            result = await self._step(m, "down")
+            results.append(result)
+            if result["status"] == FAILED:
+                return
 
     # -- backing up ------------------------------------------------------------------
     async def backup_database(self, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:

@@ -57,6 +57,15 @@ def _failed(results: list[dict[str, Any]]) -> bool:
     return any(r["status"] == "failed" for r in results)
 
 
+def _print_statements(results: list[dict[str, Any]]) -> None:
+    """A dry run's statements, each migration under a comment naming it."""
+    out = console()
+    for r in results:
+        out.print(f"[bold]-- {r['version']}[/]: {r['description']}")
+        for stmt in r["statements"] or ["-- (no statements)"]:
+            out.print(stmt if stmt.startswith("--") else f"{stmt};", markup=False)
+
+
 def run(
     *,
     target_version: Annotated[str | None, Parameter(help="apply up to and including this version")] = None,
@@ -72,13 +81,9 @@ def run(
         if json_:
             print_json({"results": results})
         elif dry_run:
-            out = console()
-            for r in results:
-                out.print(f"[bold]-- {r['version']}[/]: {r['description']}")
-                for stmt in r["statements"] or ["-- (no statements)"]:
-                    out.print(stmt if stmt.startswith("--") else f"{stmt};", markup=False)
+            _print_statements(results)
             if not results:
-                out.print("nothing to apply")
+                console().print("nothing to apply")
         else:
             applied = sum(r["status"] == "applied" for r in results)
             out = console()
@@ -93,23 +98,79 @@ def run(
 
 def rollback(
     *,
-    version: Annotated[str | None, Parameter(help="revert this version and what depends on it")] = None,
+    version: Annotated[str | None, Parameter(
+        help="revert this version and every migration applied after it, newest first")] = None,
+    only: Annotated[str | None, Parameter(
+        help="revert only this version and what declares depends_on it; later ones stay applied")] = None,
+    to: Annotated[str | None, Parameter(help="revert everything applied after this version; it stays")] = None,
+    all_: Annotated[bool, Parameter(name="--all", help="revert every applied migration", negative="")] = False,
     steps: Annotated[int | None, Parameter(help="revert the last N applied migrations")] = None,
+    dry_run: Annotated[bool, Parameter(help="print the plan and the SQL each down step would run",
+                                       negative="")] = False,
+    yes: Annotated[bool, Parameter(help="revert without asking in production (required off a terminal)",
+                                   negative="")] = False,
     json_: JsonFlag = False,
 ) -> int:
-    """Revert applied migrations by running their down steps, newest first."""
+    """Revert applied migrations by running their down steps, newest first. Give one selector:
+    --version, --only, --to, --all or --steps. The plan is printed before anything runs."""
+    selectors = {"version": version, "only": only, "to": to, "all_": all_, "steps": steps}
+
     async def go(runner: Any) -> int:
-        results = await runner.rollback_migration(version=version, steps=steps)
+        plan = await runner.plan_rollback(**selectors)
+        staying = await _staying(runner, plan) if only is not None else []
+        if dry_run:
+            results = await runner.rollback_migration(**selectors, dry_run=True)
+            if json_:
+                print_json({"plan": [m.version for m in plan], "stays_applied": staying, "results": results})
+            else:
+                _print_plan(plan, staying)
+                _print_statements(results)
+            return 0
+        if not json_:
+            _print_plan(plan, staying)
+        if plan and runner.config.environment == "production" and not yes:
+            _confirm_rollback(len(plan))
+        results = await runner.rollback_migration(**selectors, expected=[m.version for m in plan]) if plan else []
         if runner.stop_requested is not None:
             return 0  # the exit line says what stuck
         if json_:
-            print_json({"results": results})
+            print_json({"plan": [m.version for m in plan], "stays_applied": staying, "results": results})
         else:
-            console().print(f"{sum(r['status'] != 'failed' for r in results)} migration(s) rolled back"
-                            if results else "nothing to roll back")
+            console().print(f"{sum(r['status'] != 'failed' for r in results)} migration(s) reverted"
+                            if results else "nothing was reverted")
         return MigrationFailed.exit_code if _failed(results) else 0
 
-    return _reporting(lambda: with_runner(go), quiet=json_)
+    return _reporting(lambda: with_runner(go), quiet=json_ or dry_run)
+
+
+async def _staying(runner: Any, plan: list[Any]) -> list[str]:
+    """The migrations applied after the oldest one of an ``--only`` plan that it leaves applied."""
+    history = await runner.history()
+    reverting = {m.version for m in plan}
+    order = [m.version for m in runner.graph.order if m.version in history]
+    return [v for v in order[order.index(plan[-1].version):] if v not in reverting]
+
+
+def _print_plan(plan: list[Any], staying: list[str]) -> None:
+    out = console()
+    out.print(f"plan: revert {len(plan)} migration(s), newest first:" if plan else "plan: nothing to roll back",
+              markup=False)
+    for m in plan:
+        out.print(f"  {m.version}  {m.description}", markup=False)
+    if staying:
+        out.print(f"stays applied: {', '.join(staying)}", markup=False)
+
+
+def _confirm_rollback(count: int) -> None:
+    """Reverting in production destroys data a down step drops: a person says yes, or --yes does."""
+    from ncm_core.errors import UsageError
+
+    if not sys.stdin.isatty():
+        raise UsageError(f"rollback in the production environment reverts {count} migration(s): "
+                         "run it on a terminal to confirm, or pass --yes")
+    answer = input(f"revert {count} migration(s) in production? [y/N] ")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise UsageError("rollback cancelled: nothing was reverted")
 
 
 def repair(

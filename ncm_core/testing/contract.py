@@ -100,6 +100,17 @@ class CoreContract:
             assert [r["version"] for r in results] == ["002_second", "001_first"]
             assert await runner.db.read_history() == []
 
+    async def test_rollback_version_reverts_every_migration_applied_after_it(self, database_url, write_migration,
+                                                                            runner_factory):
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        write_migration("002_second", self.create_source("ncm_c_second"))
+        async with runner_factory(database_url) as runner:
+            await runner.run_migrations()
+            results = await runner.rollback_migration(version="001_first")
+            assert [(r["version"], r["status"]) for r in results] == [("002_second", "reverted"),
+                                                                      ("001_first", "reverted")]
+            assert not await self.exists(runner, "ncm_c_second")
+
     async def test_class_form_applies_and_reverts(self, database_url, write_migration, runner_factory):
         write_migration("001_class", self.class_source("ncm_c_class"))
         async with runner_factory(database_url) as runner:
@@ -151,7 +162,7 @@ class CoreContract:
         write_migration("002_broken", self.failing_source("ncm_c_broken") + "\n\ndef downgrade(*args):\n    pass\n")
         async with runner_factory(database_url, auto_rollback_on_failure=True) as runner:
             results = await runner.run_migrations()
-            assert ("001_first", "rolled_back") in [(r["version"], r["status"]) for r in results]
+            assert ("001_first", "reverted") in [(r["version"], r["status"]) for r in results]
             assert not await self.exists(runner, "ncm_c_first")
             assert "001_first" not in {r.version for r in await runner.db.read_history()}
 
@@ -227,7 +238,7 @@ class BackupContract(CoreContract):
             assert made["history_head"] == "001_first" and made["size"] > 0
             write_migration("002_second", self.create_source("ncm_c_second"))
             await runner.run_migrations()
-            await runner.rollback_migration(version="001_first")
+            await runner.rollback_migration(only="001_first")
             assert not await self.exists(runner, "ncm_c_first") and await self.exists(runner, "ncm_c_second")
 
             await runner.restore_database(made["location"])

@@ -57,7 +57,7 @@ async def test_auto_rollback_runs_the_down_steps(setup, write_migration, runner_
     async with runner_factory(url, auto_rollback_on_failure=True) as runner:
         results = await runner.run_migrations()
         assert [(r["version"], r["status"]) for r in results] == [
-            ("001_first", APPLIED), ("002_half", FAILED), ("002_half", "rolled_back"), ("001_first", "rolled_back")]
+            ("001_first", APPLIED), ("002_half", FAILED), ("002_half", "reverted"), ("001_first", "reverted")]
         assert set(await runner.db.db.list_collection_names()).isdisjoint({"orders", "customers"})
         assert await runner.db.read_history() == []
 

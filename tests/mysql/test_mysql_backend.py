@@ -124,7 +124,7 @@ async def test_auto_rollback_runs_the_down_step_of_the_half_applied_migration(
     async with runner_factory(database_url, auto_rollback_on_failure=True) as runner:
         results = await runner.run_migrations()
         assert [(r["version"], r["status"]) for r in results] == [
-            ("001_users", "applied"), ("002_orders", "failed"), ("002_orders", "rolled_back"), ("001_users", "rolled_back")]
+            ("001_users", "applied"), ("002_orders", "failed"), ("002_orders", "reverted"), ("001_users", "reverted")]
         assert await runner.db.read_history() == []
     assert not {"users", "orders"} & await table_names(database_url)
 

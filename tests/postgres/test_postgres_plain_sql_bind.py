@@ -7,7 +7,7 @@ async def test_the_specs_safe_downgrade_drops_an_empty_table(ncm, migrations_dir
     (migrations_dir / "001_add_users_table.py").write_text(SPEC_ROLLBACK_SAFETY, encoding="utf-8")
     assert ncm(database_url, "run").returncode == 0
     done = ncm(database_url, "rollback", "--version", "001_add_users_table")
-    assert done.returncode == 0 and "1 migration(s) rolled back" in done.stdout, done.stderr
+    assert done.returncode == 0 and "1 migration(s) reverted" in done.stdout, done.stderr
     assert "users" not in await tables(database_url)
 
 

@@ -6,7 +6,7 @@ from rollback_safety import NOT_SQL, SPEC_ROLLBACK_SAFETY, run_sql, tables
 async def test_the_specs_safe_downgrade_drops_an_empty_table(ncm, project):
     (project / "migrations" / "001_add_users_table.py").write_text(SPEC_ROLLBACK_SAFETY, encoding="utf-8")
     ncm("run")
-    assert "1 migration(s) rolled back" in ncm("rollback", "--version", "001_add_users_table").stdout
+    assert "1 migration(s) reverted" in ncm("rollback", "--version", "001_add_users_table").stdout
     assert "users" not in await tables(f"sqlite+aiosqlite:///{project}/app.db")
 
 
