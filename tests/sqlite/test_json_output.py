@@ -63,6 +63,17 @@ def nothing(project, ncm):
     pass
 
 
+def two_applied(project, ncm):
+    written(project, ncm, "002_orders", USERS.replace("users", "orders"))
+    applied(project, ncm)
+
+
+def failing_with_auto_rollback(project, ncm):
+    (project / "ncm.toml").write_text("auto_rollback_on_failure = true\n")
+    written(project, ncm)
+    written(project, ncm, "002_breaks", BROKEN)
+
+
 # (title in docs/json.md, what the project holds first, the command, its exit code, the list that must not be empty)
 CASES = {
     "init": ("ncm init", nothing, ["init"], 0, "files"),
@@ -71,7 +82,10 @@ CASES = {
     "run": ("ncm run", written, ["run"], 0, "results"),
     "run-dry-run": ("ncm run", written, ["run", "--dry-run"], 0, "results"),
     "run-failed": ("ncm run", lambda p, n: written(p, n, "001_breaks", BROKEN), ["run"], 1, "results"),
+    "run-auto-rollback": ("ncm run", failing_with_auto_rollback, ["run"], 1, "results"),
     "rollback": ("ncm rollback", applied, ["rollback", "--steps", "1"], 0, "results"),
+    "rollback-dry-run": ("ncm rollback", applied, ["rollback", "--steps", "1", "--dry-run"], 0, "results"),
+    "rollback-only": ("ncm rollback", two_applied, ["rollback", "--only", "001_users"], 0, "stays_applied"),
     "status": ("ncm status", lambda p, n: (applied(p, n), written(p, n, "002_more")), ["status"], 0, "migrations"),
     "status-failed": ("ncm status", failed, ["status"], 0, "migrations"),
     "validate": ("ncm validate", lambda p, n: written(p, n, "001_one_way", ONE_WAY), ["validate"], 0, "problems"),
