@@ -14,10 +14,9 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationContext
 
 from ncm_core.errors import BackupError
 from ncm_mysql import SCHEMES, swap
@@ -25,6 +24,9 @@ from ncm_mysql import dump as mydump
 from ncm_sql import SQLBackend
 from ncm_sql.backend import PRIVILEGE, READ_ONLY
 from ncm_sql.clitools import describe, dump_to, load_from
+
+if TYPE_CHECKING:
+    from alembic.runtime.migration import MigrationContext
 
 log = logging.getLogger("ncm")
 

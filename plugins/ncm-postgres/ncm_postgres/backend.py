@@ -43,7 +43,7 @@ class PostgresBackend(SQLBackend):
     URL_SCHEMES = SCHEMES
     DRIVER = "postgresql+asyncpg"
     STARTER_URL = "postgresql+asyncpg://app@localhost:5432/app"
-    defers_ddl = True
+    batches_ddl = True
     read_only_reason = ("the transaction is read-only: default_transaction_read_only is on for this database "
                         "or user, or the server is a standby; ncm needs a writable primary")
     tables_live_in = "schema"

@@ -10,18 +10,18 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
-from alembic.operations import Operations
-from alembic.runtime.migration import MigrationContext
 
 from ncm_core.backend import Backend
 from ncm_core.errors import ConfigError, ConnectionLost, DatabaseRefused, DatabaseUnavailable, MigrationFailed
 from ncm_core.history import AuditEntry, HistoryRecord
 from ncm_core.locking import wait_for
 from ncm_core.step import FAILURES, StepForm
-from ncm_sql import alembic_impl, deferred, journal, plainsql, strategies, tables
+from ncm_sql import deferred, journal, plainsql, strategies, tables
 from ncm_sql.context import RecordingContext
 
 if TYPE_CHECKING:
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
     from ncm_core.backend import GeneratedSteps
@@ -60,7 +60,7 @@ class SQLBackend(Backend):
     tables_live_in: ClassVar[str] = "database"
     """Where the history tables are created ("schema" on PostgreSQL), for the privilege to name."""
     rehearse_dry_run: ClassVar[bool] = False
-    defers_ddl: bool = False
+    batches_ddl: ClassVar[bool] = False
     """Send a plain migration's DDL in one batch (ncm_sql.deferred); needs transactional DDL,
     and an Alembic whose ``_exec`` ncm can intercept (else it is off: ncm_sql.alembic_impl)."""
 
@@ -68,7 +68,6 @@ class SQLBackend(Backend):
         super().__init__(config)
         if self.requires_database and not self.sqlalchemy_url().database:
             raise ConfigError(f"database_url {config.safe_url} names no database: add /<database> to it")
-        self.defers_ddl = self.defers_ddl and alembic_impl.INTERCEPTS_EXEC
         self.engine: AsyncEngine | None = None
         self._conn: AsyncConnection | None = None
         self._lock_conn: AsyncConnection | None = None
@@ -394,25 +393,39 @@ class SQLBackend(Backend):
     def alembic_options(self) -> dict[str, Any]:
         return {}
 
+    @property
+    def defers_ddl(self) -> bool:
+        """Whether this run batches DDL: asked only when migrations run, so that a command
+        that only reads (status, validate, a run with nothing to do) never imports Alembic."""
+        return self.batches_ddl and _intercepts_exec()
+
     def impl_mixins(self) -> tuple[type, ...]:
         """Classes mixed into Alembic's DDL impl for this backend's contexts."""
+        from ncm_sql import alembic_impl
+
         journaling = (journal.JournalingImpl,) if alembic_impl.INTERCEPTS_EXEC else ()
         return (*journaling, alembic_impl.DeferringImpl) if self.defers_ddl else journaling
 
     def resumable(self, migration: Migration) -> bool:
         """An interrupted plain ``op`` migration that the database could not roll back resumes
         at the first statement its journal does not record (ncm_sql.journal)."""
-        return (alembic_impl.INTERCEPTS_EXEC and not self.is_atomic(migration)
+        return (_intercepts_exec() and not self.is_atomic(migration)
                 and migration.forms("up") == {StepForm.PLAIN})
 
     def migration_context(self, **kwargs: Any) -> MigrationContext:
         """Alembic's MigrationContext, online or offline, with this backend's impl mixins."""
+        from alembic.runtime.migration import MigrationContext
+
+        from ncm_sql import alembic_impl
+
         return alembic_impl.with_mixins(MigrationContext.configure(**kwargs), self.impl_mixins())
 
     @contextmanager
     def operations(self, sync_connection: sa.Connection, journal: Journal | None = None) -> Iterator[Operations]:
         """Alembic's ``op`` bound to the connection, as inside an Alembic env.py; with
         ``journal``, the statements it sends are journaled (ncm_sql.journal)."""
+        from alembic.operations import Operations
+
         context = self._contexts.get(sync_connection)
         if context is None:  # one per connection, not per migration: configuring one is not free
             context = self.migration_context(connection=sync_connection, opts=self.alembic_options())
@@ -428,6 +441,8 @@ class SQLBackend(Backend):
 
     def offline_sql(self, fn: Callable[..., Any], ctx: Any) -> list[str]:
         """The SQL a plain ``def upgrade()`` would run, rendered by Alembic's offline mode."""
+        from alembic.operations import Operations
+
         buffer = io.StringIO()
         context = self.migration_context(
             dialect_name=self.dialect_name,
@@ -502,3 +517,9 @@ class SQLBackend(Backend):
 
         async with self.engine.connect() as conn:
             return await conn.run_sync(alembic_adoption.current_heads)
+
+
+def _intercepts_exec() -> bool:
+    from ncm_sql import alembic_impl
+
+    return alembic_impl.INTERCEPTS_EXEC

@@ -37,7 +37,7 @@ class SQLiteBackend(SQLBackend):
     DRIVER = "sqlite+aiosqlite"
     STARTER_URL = "sqlite+aiosqlite:///app.db"
     rehearse_dry_run = True  # embedded and file-locked: a rolled-back rehearsal is exact and cheap
-    defers_ddl = True
+    batches_ddl = True
     read_only_reason = ("the database is read-only: the URL opens it with mode=ro, or the file, its directory "
                         "or its filesystem cannot be written")
 
