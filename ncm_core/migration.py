@@ -192,7 +192,7 @@ def load_migration(path: Path) -> Migration:
         tree = ast.parse(source, filename=str(path))
     except SyntaxError as exc:
         raise MigrationFileError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
-    static = static_read.read(tree, {"MigrationType": dict(MigrationType.__members__)})
+    static = static_read.read(source, tree, {"MigrationType": dict(MigrationType.__members__)})
     if static is not None:
         return _deferred(migration, static)
     module = _import(path, migration)
