@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import graphlib
 import heapq
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from ncm_core.errors import GraphError, UsageError
 from ncm_core.migration import Migration, natural_key
@@ -106,6 +106,25 @@ class MigrationGraph:
         """The migrations nothing depends on, in order."""
         depended = {d for deps in self.deps.values() for d in deps}
         return [m.version for m in self.order if m.version not in depended]
+
+    def applied_heads(self, applied: Collection[str]) -> list[str]:
+        """Alembic's ``current``: the ``applied`` migrations that no other applied one comes
+        after, in order. A migration that declares no ``depends_on`` comes after the one before
+        it in the order (the order it is applied in); one that declares some, after those only,
+        so each branch keeps its own head."""
+        before: dict[str, list[str]] = {}
+        previous: list[str] = []
+        for m in self.order:
+            before[m.version] = self.deps[m.version] or previous
+            previous = [m.version]
+        covered: set[str] = set()
+        frontier = [p for v in applied if v in before for p in before[v]]
+        while frontier:
+            version = frontier.pop()
+            if version not in covered:
+                covered.add(version)
+                frontier.extend(before[version])
+        return [m.version for m in self.order if m.version in applied and m.version not in covered]
 
     def dependents(self, version: str) -> set[str]:
         """Every migration that depends on ``version``, directly or not."""

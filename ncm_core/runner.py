@@ -483,7 +483,14 @@ class MigrationRunner:
         applied = [r["version"] for r in rows if r["state"] in (APPLIED, BASELINE, "changed")]
         return {"database": self.config.safe_url, "backend": self.db.PLUGIN_NAME,
                 "current": applied[-1] if applied else None,
-                "pending": sum(r["state"] == "pending" for r in rows), "migrations": rows}
+                "pending": sum(r["state"] == "pending" for r in rows),
+                "failed": sum(r["state"] == FAILED for r in rows), "migrations": rows}
+
+    async def current_heads(self) -> list[str]:
+        """The applied head(s), as Alembic's ``current``: the applied migrations that no other
+        applied migration comes after (one per branch)."""
+        history = await self.history()
+        return self.load().applied_heads({v for v, r in history.items() if r.status in (APPLIED, BASELINE)})
 
     async def lock_holder(self) -> str | None:
         """Who holds the migration lock, where the backend can tell; None when free or unknown."""

@@ -26,7 +26,8 @@ app = App(
     version_flags=["--version"],
     help_format="plaintext",
 )
-for command in (authoring.init, running.run, authoring.create, running.rollback, inspecting.status, inspecting.validate,
+for command in (authoring.init, running.run, authoring.create, running.rollback, inspecting.status, inspecting.current,
+                inspecting.validate,
                 authoring.baseline, inspecting.history, running.repair, backups.backup_app, backups.restore,
                 inspecting.check, inspecting.unlock, plugins.plugins, completion.completion):
     app.command(command)

@@ -1,5 +1,5 @@
-"""The commands that look without changing anything: ``status``, ``history``, ``validate``
-and ``check``."""
+"""The commands that look without changing anything: ``status``, ``current``, ``history``,
+``validate`` and ``check``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from cyclopts import Parameter
 
 from ncm_core.cli.common import JsonFlag, console, print_json, with_runner
-from ncm_core.errors import UsageError, ValidationFailed
+from ncm_core.errors import MigrationFailed, UsageError, ValidationFailed
 
 DriftFlag = Annotated[bool, Parameter(help="also compare the live schema with the SQLAlchemy models; differences "
                                            "fail with exit code 3", negative="")]
@@ -16,35 +16,72 @@ MetadataRef = Annotated[str | None, Parameter(help="the models for --drift, as m
                                                    "target_metadata")]
 
 
-def status(*, json_: JsonFlag = False) -> int:
-    """Show every migration: applied, pending, failed, changed, missing, in progress or
-    interrupted (with how to recover), and who holds the lock."""
+ExitCodeFlag = Annotated[bool, Parameter(help="exit 0 at head, 3 with pending (or changed, missing, in progress) "
+                                                "migrations, 1 with failed or interrupted ones: a deploy gate",
+                                           negative="")]
+BROKEN = ("failed", "interrupted")
+BEHIND = ("pending", "changed", "missing", "in progress")
+
+
+def status(*, exit_code: ExitCodeFlag = False, json_: JsonFlag = False) -> int:
+    """Show every migration: applied, pending, failed (with why), changed, missing, in
+    progress or interrupted (with how to recover), and who holds the lock."""
     async def go(runner: Any) -> int:
         state = await runner.get_status()
         state["lock_holder"] = await runner.lock_holder()
         if json_:
             print_json(state)
-            return 0
-        from rich.markup import escape
-        from rich.table import Table
+        else:
+            _print_status(state)
+        return _status_code(state) if exit_code else 0
 
-        colours = {"applied": "green", "baseline": "green", "pending": "yellow", "failed": "red", "changed": "red",
-                   "missing": "red", "interrupted": "red", "in progress": "yellow"}
-        table = Table(title=f"{state['database']} ({state['backend']})", title_justify="left")
-        for column in ("version", "description", "type", "state", "applied at"):
-            table.add_column(column)
-        for m in state["migrations"]:
-            colour = colours.get(m["state"], "white")
-            table.add_row(escape(m["version"]), escape(m["description"]), m["type"], f"[{colour}]{m['state']}[/]",
-                          (m["applied_at"] or "").replace("T", " ").removesuffix("+00:00"))
-        out = console()
-        out.print(table)
-        out.print(f"current: {state['current'] or '(none)'}; pending: {state['pending']}")
-        if state["lock_holder"]:
-            out.print(f"lock: held by {state['lock_holder']}", markup=False)
-        for m in state["migrations"]:
-            if m["recovery"]:
-                out.print(f"interrupted: {m['recovery']}", markup=False)
+    return with_runner(go)
+
+
+def _status_code(state: dict[str, Any]) -> int:
+    """``--exit-code``: whether the database is at head, for init containers and deploy gates."""
+    found = {m["state"] for m in state["migrations"]}
+    if found & set(BROKEN):
+        return MigrationFailed.exit_code
+    return ValidationFailed.exit_code if found & set(BEHIND) else 0
+
+
+def _print_status(state: dict[str, Any]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    colours = {"applied": "green", "baseline": "green", "pending": "yellow", "failed": "red", "changed": "red",
+               "missing": "red", "interrupted": "red", "in progress": "yellow"}
+    table = Table(title=f"{state['database']} ({state['backend']})", title_justify="left")
+    for column in ("version", "description", "type", "state", "applied at"):
+        table.add_column(column)
+    for m in state["migrations"]:
+        colour = colours.get(m["state"], "white")
+        table.add_row(escape(m["version"]), escape(m["description"]), m["type"], f"[{colour}]{m['state']}[/]",
+                      (m["applied_at"] or "").replace("T", " ").removesuffix("+00:00"))
+    out = console()
+    out.print(table)
+    out.print(f"current: {state['current'] or '(none)'}; pending: {state['pending']}; failed: {state['failed']}",
+              markup=False)
+    if state["lock_holder"]:
+        out.print(f"lock: held by {state['lock_holder']}", markup=False)
+    for m in state["migrations"]:
+        if m["state"] == "failed" and m["error"]:
+            out.print(f"failed: {m['error']}", markup=False, soft_wrap=True)
+        if m["recovery"]:
+            out.print(f"interrupted: {m['recovery']}", markup=False)
+
+
+def current(*, json_: JsonFlag = False) -> int:
+    """Print the applied head(s), one per line, as Alembic's ``current``: the applied
+    migrations no other applied migration comes after (one per branch); nothing when none is."""
+    async def go(runner: Any) -> int:
+        heads = await runner.current_heads()
+        if json_:
+            print_json({"database": runner.config.safe_url, "heads": heads})
+        else:
+            for head in heads:
+                console().print(head, markup=False)
         return 0
 
     return with_runner(go)

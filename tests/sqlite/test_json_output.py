@@ -86,6 +86,7 @@ CASES = {
     "rollback": ("ncm rollback", applied, ["rollback", "--steps", "1"], 0, "results"),
     "rollback-dry-run": ("ncm rollback", applied, ["rollback", "--steps", "1", "--dry-run"], 0, "results"),
     "rollback-only": ("ncm rollback", two_applied, ["rollback", "--only", "001_users"], 0, "stays_applied"),
+    "current": ("ncm current", applied, ["current"], 0, "heads"),
     "status": ("ncm status", lambda p, n: (applied(p, n), written(p, n, "002_more")), ["status"], 0, "migrations"),
     "status-failed": ("ncm status", failed, ["status"], 0, "migrations"),
     "validate": ("ncm validate", lambda p, n: written(p, n, "001_one_way", ONE_WAY), ["validate"], 0, "problems"),
