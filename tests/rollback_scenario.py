@@ -5,6 +5,7 @@ of the rollback selectors; ``ncm`` runs the real command (``ncm(*args)``) on one
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -127,3 +128,45 @@ def production_without_a_terminal_needs_yes(ncm: Ncm) -> None:
     assert set(states(ncm).values()) == {"applied"}
     assert ncm("--environment", "production", "rollback", "--steps", "1", "--yes").returncode == 0
     assert states(ncm)["003_custom_index"] == "pending"
+
+
+def a_history_changed_under_the_plan_stops_the_rollback(ncm: Ncm, url: str, directory: Path) -> None:
+    """A run holds the lock while ``rollback --steps 1`` plans: the run's step lands before the
+    rollback gets the lock, so its plan (001) is no longer the last applied: exit 3, nothing reverted."""
+    from faults import SQL_PLAIN, Child
+
+    (directory / "001_add_users_table.py").write_text(MIGRATIONS["001_add_users_table"], encoding="utf-8")
+    applied(ncm)
+    (directory / "002_slow.py").write_text(SQL_PLAIN.format(transactional=True, first="slow_a", second="slow_b"))
+    child = Child(url, directory, "run", pause=3)
+    try:
+        child.wait_for_mark()
+        done = ncm("rollback", "--steps", "1")
+    finally:
+        code, _, err = child.finish()
+    assert code == 0, err
+    assert done.returncode == 3, done.stderr
+    assert "plan: revert 1 migration(s)" in done.stdout and "001_add_users_table" in done.stdout
+    assert "the history changed since the plan was printed" in done.stderr and "nothing was reverted" in done.stderr
+    assert states(ncm) == {"001_add_users_table": "applied", "002_slow": "applied"}
+
+
+def auto_rollback_says_reverted_as_rollback_does(ncm: Ncm, directory: Path) -> None:
+    (directory.parent / "ncm.toml").write_text("auto_rollback_on_failure = true\n", encoding="utf-8")
+    (directory / "001_add_users_table.py").write_text(MIGRATIONS["001_add_users_table"], encoding="utf-8")
+    (directory / "002_breaks.py").write_text('''"""Breaks."""
+from alembic import op
+
+
+def upgrade() -> None:
+    op.execute("INSERT INTO nowhere (id) VALUES (1)")
+
+
+def downgrade() -> None:
+    pass
+''', encoding="utf-8")
+    results = json.loads(ncm("run", "--json").stdout)["results"]
+    assert results[-1] == {**results[-1], "version": "001_add_users_table", "status": "reverted"}
+    assert {r["status"] for r in results} == {"applied", "failed", "reverted"}
+    assert ncm("repair").returncode == 0
+    assert re.search(r"^reverted\s+001_add_users_table", ncm("run").stderr, re.MULTILINE)

@@ -37,3 +37,7 @@ def test_steps_beyond_what_is_applied_is_bad_input(server_ncm):
 
 def test_production_without_a_terminal_needs_yes(server_ncm):
     scenario.production_without_a_terminal_needs_yes(server_ncm)
+
+
+def test_auto_rollback_says_reverted_as_rollback_does(database_url, migrations_dir, ncm):
+    scenario.auto_rollback_says_reverted_as_rollback_does(lambda *args: ncm(database_url, *args), migrations_dir)

@@ -37,3 +37,12 @@ def test_steps_beyond_what_is_applied_is_bad_input(server_ncm):
 
 def test_production_without_a_terminal_needs_yes(server_ncm):
     scenario.production_without_a_terminal_needs_yes(server_ncm)
+
+
+def test_a_history_changed_under_the_plan_stops_the_rollback_with_exit_3(database_url, migrations_dir, ncm):
+    scenario.a_history_changed_under_the_plan_stops_the_rollback(lambda *args: ncm(database_url, *args), database_url,
+                                                                 migrations_dir)
+
+
+def test_auto_rollback_says_reverted_as_rollback_does(database_url, migrations_dir, ncm):
+    scenario.auto_rollback_says_reverted_as_rollback_does(lambda *args: ncm(database_url, *args), migrations_dir)

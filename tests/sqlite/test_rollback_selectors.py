@@ -55,3 +55,12 @@ def test_a_version_that_is_not_applied_is_bad_input(sqlite_ncm):
     sqlite_ncm("run", "--target-version", "001")
     done = sqlite_ncm("rollback", "--version", "003")
     assert done.returncode == 2 and "003_custom_index is not applied" in done.stderr
+
+
+def test_a_history_changed_under_the_plan_stops_the_rollback_with_exit_3(project, ncm):
+    scenario.a_history_changed_under_the_plan_stops_the_rollback(
+        lambda *args: ncm(*args, check=None), f"sqlite+aiosqlite:///{project}/app.db", project / "migrations")
+
+
+def test_auto_rollback_says_reverted_as_rollback_does(project, ncm):
+    scenario.auto_rollback_says_reverted_as_rollback_does(lambda *args: ncm(*args, check=None), project / "migrations")
