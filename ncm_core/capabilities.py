@@ -77,6 +77,19 @@ class SupportsLockHolder(Protocol):
 
 
 @runtime_checkable
+class SupportsStepNote(Protocol):
+    """A lock that says which step its holder is on, for a backend whose steps stay invisible
+    to other connections until the run commits (SQLite runs them in one transaction): without
+    it, ``ncm status`` during such a run would show the step under way as pending."""
+
+    async def note_step(self, version: str, direction: str) -> None:
+        """Say, while holding the lock, that the step of ``version`` (``"up"`` or ``"down"``) starts."""
+
+    async def noted_step(self) -> str | None:
+        """The version whose step the lock's holder said it started, while the lock is held."""
+
+
+@runtime_checkable
 class SupportsUnlock(Protocol):
     async def break_lock(self) -> str | None:
         """Free the migration lock whoever holds it (ending the holder's session, where the

@@ -28,6 +28,7 @@ from ncm_core.capabilities import (
     SupportsLockHolder,
     SupportsModels,
     SupportsResume,
+    SupportsStepNote,
     SupportsUnlock,
     require,
 )
@@ -236,6 +237,8 @@ class MigrationRunner:
         self._hook("ncm_before_migration", migration=m, direction=direction)
         started = time.perf_counter()
         try:
+            if isinstance(self.db, SupportsStepNote):
+                await self.db.note_step(m.version, direction)
             if not self.db.is_atomic(m):
                 await self._mark_running(m, record, direction, resume)
             await self.db.apply(m, direction, record)
@@ -453,16 +456,19 @@ class MigrationRunner:
     async def get_status(self) -> dict[str, Any]:
         """Every migration's state: ``pending``, ``applied``, ``baseline``, ``changed`` (edited
         since), ``failed``, ``missing`` (no file), ``in progress`` (a run holding the lock is
-        on it) or ``interrupted`` (its runner died part way: ``recovery`` says what to do)."""
+        on it: its record says so, or the lock does) or ``interrupted`` (its runner died part way: ``recovery`` says what to do)."""
         graph = self.load()
         history = await self.history()
         unfinished = "in progress" if any(r.status in UNFINISHED for r in history.values()) and \
             await self.lock_holder() else "interrupted"
+        under_way = await self.db.noted_step() if isinstance(self.db, SupportsStepNote) else None
         rows = []
         for m in graph.order:
             record = history.get(m.version)
             state = "pending" if record is None else record.status
-            if record is not None and record.status in (APPLIED, BASELINE) and record.checksum != m.checksum:
+            if m.version == under_way:
+                state = "in progress"
+            elif record is not None and record.status in (APPLIED, BASELINE) and record.checksum != m.checksum:
                 state = "changed"
             elif record is not None and record.status in UNFINISHED:
                 state = unfinished

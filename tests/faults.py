@@ -192,6 +192,21 @@ class InterruptedRuns:
             child.kill_group()
             child.finish()
 
+    def test_status_names_the_lock_holder_during_an_atomic_run_and_returns_promptly(self, url, migrations_dir):
+        self.write(migrations_dir, "001_two", self.async_source, transactional=True)
+        child = Child(url, migrations_dir, "run", pause=30)
+        try:
+            child.wait_for_mark()
+            started = time.monotonic()
+            status = ncm(url, migrations_dir, "status")
+            took = time.monotonic() - started
+            (line,) = [x for x in status.stdout.splitlines() if x.startswith("lock: held by ")]
+            assert self.names_holder(line.removeprefix("lock: held by "), child.process.pid), status.stdout
+            assert took < 10, f"status took {took:.1f} s while the run held the lock"
+        finally:
+            child.kill_group()
+            child.finish()
+
     def test_sigterm_lets_the_current_migration_finish_then_stops_with_143(self, url, migrations_dir):
         for n, version in enumerate(("001_a", "002_b", "003_c"), 1):
             self.write(migrations_dir, version, self.async_source, transactional=True, n=n)

@@ -38,6 +38,9 @@ class SQLiteBackend(SQLBackend):
     STARTER_URL = "sqlite+aiosqlite:///app.db"
     rehearse_dry_run = True  # embedded and file-locked: a rolled-back rehearsal is exact and cheap
     batches_ddl = True
+    _lock_fd: int | None = None
+    """The lock file while this process holds the lock, for :meth:`note_step` to write to."""
+    _holder = ""
     read_only_reason = ("the database is read-only: the URL opens it with mode=ro, or the file, its directory "
                         "or its filesystem cannot be written")
 
@@ -131,18 +134,45 @@ class SQLiteBackend(SQLBackend):
                     return False
 
             async def holder() -> str:
-                return lock_path.read_text(errors="replace").strip()
+                return self._lock_lines()[0]
 
             await wait_for(take, self.config.lock_timeout, str(self.path), holder)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}".encode(), 0)
+            self._holder = f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}"
+            self._write_lock(fd, self._holder)
+            self._lock_fd = fd
             try:
                 yield
             finally:
+                self._lock_fd = None
                 os.ftruncate(fd, 0)
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+    @staticmethod
+    def _write_lock(fd: int, text: str) -> None:
+        """The lock file's text, written over the old before it is cut to length, so a reader
+        never finds it empty while the lock is held."""
+        data = text.encode()
+        os.pwrite(fd, data, 0)
+        os.ftruncate(fd, len(data))
+
+    def _lock_lines(self) -> list[str]:
+        """The holder (pid, host, since), then the step it said it is on, if any."""
+        return (self._lock_path().read_text(errors="replace").strip().splitlines() or [""]) + [""]
+
+    async def note_step(self, version: str, direction: str) -> None:
+        """A second line in the lock file: the step the run is on. SQLite runs every step in
+        the run's one transaction, so until it commits nothing else tells ``ncm status``."""
+        if self._lock_fd is not None:
+            self._write_lock(self._lock_fd, f"{self._holder}\n{'applying' if direction == 'up' else 'reverting'} "
+                                            f"{version}")
+
+    async def noted_step(self) -> str | None:
+        if await self.lock_holder() is None:
+            return None
+        _, note, *_ = self._lock_lines()
+        return note.split(" ", 1)[1] if " " in note else None
 
     def _lock_path(self) -> Path:
         return self.path.with_name(self.path.name + ".ncm-lock")
@@ -156,7 +186,7 @@ class SQLiteBackend(SQLBackend):
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
             return None
         except BlockingIOError:
-            return self._lock_path().read_text(errors="replace").strip() or "another process"
+            return self._lock_lines()[0] or "another process"
         finally:
             os.close(fd)
 
