@@ -1,8 +1,16 @@
 """The rollback selectors through the real `ncm` on SQLite: the issue's 001/002/003 scenario."""
 
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 import rollback_scenario as scenario
+
+NCM = str(Path(sys.executable).with_name("ncm"))
 
 
 @pytest.fixture
@@ -64,3 +72,28 @@ def test_a_history_changed_under_the_plan_stops_the_rollback_with_exit_3(project
 
 def test_auto_rollback_says_reverted_as_rollback_does(project, ncm):
     scenario.auto_rollback_says_reverted_as_rollback_does(lambda *args: ncm(*args, check=None), project / "migrations")
+
+
+def on_a_terminal(project, answer, *args):
+    """``ncm`` with a terminal as stdin, ``answer`` typed into it."""
+    master, slave = pty.openpty()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATION_")}
+    environ["MIGRATION_DATABASE_URL"] = f"sqlite+aiosqlite:///{project}/app.db"
+    try:
+        child = subprocess.Popen([NCM, *args], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, cwd=project, env=environ)
+        os.write(master, answer.encode())
+        out, err = child.communicate(timeout=60)
+    finally:
+        os.close(slave)
+        os.close(master)
+    return child.returncode, out, err
+
+
+@pytest.mark.parametrize("answer, code, left", [("y\n", 0, "pending"), ("n\n", 2, "applied")])
+def test_production_on_a_terminal_asks_before_reverting(project, sqlite_ncm, answer, code, left):
+    scenario.applied(sqlite_ncm)
+    returncode, out, err = on_a_terminal(project, answer, "--environment", "production", "rollback", "--steps", "1")
+    assert returncode == code, err
+    assert "revert 1 migration(s) in production? [y/N]" in out
+    assert scenario.states(sqlite_ncm)["003_custom_index"] == left
