@@ -73,7 +73,7 @@ def _print_status(state: dict[str, Any]) -> None:
 
 
 def current(*, json_: JsonFlag = False) -> int:
-    """Print the applied head(s), one per line, as Alembic's ``current``: the applied
+    """Print the applied head(s), one per line, as Alembic's current does: the applied
     migrations no other applied migration comes after (one per branch); nothing when none is."""
     async def go(runner: Any) -> int:
         heads = await runner.current_heads()
