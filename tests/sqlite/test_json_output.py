@@ -74,7 +74,8 @@ def failing_with_auto_rollback(project, ncm):
     written(project, ncm, "002_breaks", BROKEN)
 
 
-# (title in docs/json.md, what the project holds first, the command, its exit code, the list that must not be empty)
+# (title in docs/json.md, what the project holds first, the command, its exit code, the field that must not be
+# empty or zero)
 CASES = {
     "init": ("ncm init", nothing, ["init"], 0, "files"),
     "create": ("ncm create", nothing, ["create", "Add users"], 0, None),
@@ -88,7 +89,7 @@ CASES = {
     "rollback-only": ("ncm rollback", two_applied, ["rollback", "--only", "001_users"], 0, "stays_applied"),
     "current": ("ncm current", applied, ["current"], 0, "heads"),
     "status": ("ncm status", lambda p, n: (applied(p, n), written(p, n, "002_more")), ["status"], 0, "migrations"),
-    "status-failed": ("ncm status", failed, ["status"], 0, "migrations"),
+    "status-failed": ("ncm status", failed, ["status"], 0, "failed"),
     "validate": ("ncm validate", lambda p, n: written(p, n, "001_one_way", ONE_WAY), ["validate"], 0, "problems"),
     "validate-invalid": ("ncm validate", failed, ["validate"], 3, "problems"),
     "history": ("ncm history", applied, ["history"], 0, "records"),
