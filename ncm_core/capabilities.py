@@ -13,7 +13,7 @@ from ncm_core.errors import UsageError
 
 if TYPE_CHECKING:
     from ncm_core.backend import Backend, GeneratedSteps
-    from ncm_core.history import AuditEntry
+    from ncm_core.history import AuditEntry, HistoryRecord
     from ncm_core.migration import Migration
 
 
@@ -68,6 +68,22 @@ class SupportsAlembicAdoption(Protocol):
         """The revisions Alembic's ``alembic_version`` table records (one per head).
 
         Raise UsageError when the database has no such table, or it is empty."""
+
+
+@runtime_checkable
+class SupportsOfflineSQL(Protocol):
+    """``ncm run --sql`` / ``ncm rollback --sql``: a plan written as one script to review and
+    apply with the database's own client, without ncm."""
+
+    async def script(self, steps: list[tuple[Migration, HistoryRecord]], direction: str,
+                     create_tables: bool) -> str:
+        """The whole script: ncm's tables first when ``create_tables``, then each migration's
+        statements and its history change (``steps``' records: inserted going up, deleted going
+        down), as a run would make them. A step that cannot be written as SQL is a UsageError
+        naming its file. Needs no connection."""
+
+    async def has_history_tables(self) -> bool:
+        """Whether ncm's tables exist in the connected database."""
 
 
 @runtime_checkable

@@ -27,6 +27,7 @@ from ncm_core.capabilities import (
     SupportsBackup,
     SupportsLockHolder,
     SupportsModels,
+    SupportsOfflineSQL,
     SupportsResume,
     SupportsStepNote,
     SupportsUnlock,
@@ -347,6 +348,40 @@ class MigrationRunner:
         if unfinished:
             parts.append(f"interrupted part way: {', '.join(unfinished)} (see `ncm status`)")
         return "; ".join(parts)
+
+    # -- offline SQL -----------------------------------------------------------------
+    async def run_script(self, target_version: str | None = None, start: str | None = None) -> str:
+        """``ncm run --sql``: the pending migrations (up to ``target_version``) as one SQL script
+        to apply with the database's client. ``start`` ("base" or a version) says where the
+        database is instead of reading it, so nothing connects; without it the history is read."""
+        db, graph = self._scripting(), self.load()
+        target = graph.resolve(target_version) if target_version is not None else None
+        history, create_tables = await self._script_start(graph, start)
+        plan = self._runnable(self._pending(graph, history, target), "up")
+        steps = [(m, HistoryRecord(m.version, m.description, m.type, m.checksum)) for m in plan]
+        return await db.script(steps, "up", create_tables)
+
+    async def rollback_script(self, start: str | None = None, **selectors: Any) -> str:
+        """``ncm rollback --sql``: what the rollback selectors (see ``ncm_core.rollback``) would
+        revert, as one SQL script; ``start`` as for :meth:`run_script`."""
+        db, graph = self._scripting(), self.load()
+        history, _ = await self._script_start(graph, start)
+        plan = self._runnable(rollback_plan(graph, history, **selectors), "down")
+        return await db.script([(m, history[m.version]) for m in plan], "down", False)
+
+    def _scripting(self) -> SupportsOfflineSQL:
+        if self.backend is None:  # --from: the script is written without connecting
+            self.backend = backend_class(self.config)(self.config)
+        return require(self.backend, SupportsOfflineSQL, "write a migration plan as SQL (--sql)")
+
+    async def _script_start(self, graph: MigrationGraph, start: str | None) -> tuple[dict[str, HistoryRecord], bool]:
+        """The history the script starts from, and whether it must create ncm's tables."""
+        if start is None:
+            return await self.history(), not await self._scripting().has_history_tables()
+        if start == "base":
+            return {}, True
+        upto = graph.order[: graph.order.index(graph.resolve(start)) + 1]
+        return {m.version: HistoryRecord(m.version, m.description, m.type, m.checksum) for m in upto}, False
 
     # -- rolling back ----------------------------------------------------------------
     async def plan_rollback(self, version: str | None = None, steps: int | None = None, *, only: str | None = None,

@@ -3,12 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian tools the tests call: linters of the Docker checks, client tools of the backups.
+# Debian tools the tests call: linters of the Docker checks, client tools of the backups and of
+# the piped dry runs and offline scripts.
 missing=()
 command -v shellcheck >/dev/null || missing+=(shellcheck)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 command -v pg_dump >/dev/null || missing+=(postgresql-client)
 command -v mariadb-dump >/dev/null || missing+=(mariadb-client)
+command -v sqlite3 >/dev/null || missing+=(sqlite3)
 command -v zsh >/dev/null || missing+=(zsh)      # the completion tests load ncm's zsh and fish scripts
 command -v fish >/dev/null || missing+=(fish)
 if [ "${#missing[@]}" -gt 0 ]; then

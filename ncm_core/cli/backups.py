@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from cyclopts import App, Parameter
 
-from ncm_core.cli.common import JsonFlag, console, print_json, with_runner
+from ncm_core.cli.common import JsonFlag, console, print_json, print_table, with_runner
 from ncm_core.errors import UsageError
 
 backup_app = App(name="backup", help="Back the database up, or list the backups (ncm backup list).")
@@ -39,15 +39,13 @@ def backup_list(*, json_: JsonFlag = False) -> int:
         if json_:
             print_json({"backups": backups})
             return 0
-        from rich.table import Column, Table
-
-        table = Table("created at (UTC)", Column("location", overflow="fold"), Column("database", overflow="fold"),
-                      "history head", "size", "encrypted")
-        for b in backups:
-            table.add_row(b["created_at"][:19].replace("T", " "), b["location"], f"{b['database']} ({b['backend']})",
-                          b["history_head"] or "(none)", _size(b["size"]), "yes" if b["encryption"] else "no")
-        out = console()
-        out.print(table if backups else "no backups yet")
+        if not backups:
+            console().print("no backups yet")
+            return 0
+        print_table(["created at (UTC)", "location", "database", "history head", "size", "encrypted"],
+                    [[b["created_at"][:19].replace("T", " "), b["location"], f"{b['database']} ({b['backend']})",
+                      b["history_head"] or "(none)", _size(b["size"]), "yes" if b["encryption"] else "no"]
+                     for b in backups], keep=(0, 1, 3))
         return 0
 
     return with_runner(go, connect=False, migrations=False)

@@ -107,9 +107,36 @@ class _Signals:
 
 
 def console(stderr: bool = False) -> Any:
+    """Rich's console; off a terminal it never wraps a line (``soft_wrap``): output piped to a
+    file or to ``psql`` must keep every line, string literals included, as it was."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, highlight=False, soft_wrap=not stream.isatty())
+
+
+def print_table(headers: list[str], rows: list[list[Any]], title: str | None = None, keep: tuple[int, ...] = (0,)) -> None:
+    """A table on stdout. On a terminal, rich's, where the ``keep`` columns (the version) are
+    never cut or folded and the others fold to fit; off one, plain columns padded with spaces,
+    never wrapped, so that a script, ``grep`` or a file gets every value whole. A cell may be a
+    rich ``Text`` (for its colour); its plain text is what goes off a terminal."""
+    out = console()
+    if out.is_terminal:
+        from rich.table import Column, Table
+
+        columns = [Column(h, no_wrap=True, min_width=max([len(h), *(len(str(r[i])) for r in rows)]))
+                   if i in keep else Column(h, overflow="fold") for i, h in enumerate(headers)]
+        table = Table(*columns, title=title, title_justify="left")
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+        return
+    lines = [headers, *([str(cell) for cell in row] for row in rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
+    text = [title] if title else []
+    text += ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines]
+    text.insert(2 if title else 1, "  ".join("-" * width for width in widths))
+    sys.stdout.write("\n".join(text) + "\n")
 
 
 def print_json(data: dict[str, Any]) -> None:

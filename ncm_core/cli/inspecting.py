@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from cyclopts import Parameter
 
-from ncm_core.cli.common import JsonFlag, console, print_json, with_runner
+from ncm_core.cli.common import JsonFlag, console, print_json, print_table, with_runner
 from ncm_core.errors import MigrationFailed, UsageError, ValidationFailed
 
 DriftFlag = Annotated[bool, Parameter(help="also compare the live schema with the SQLAlchemy models; differences "
@@ -47,20 +47,15 @@ def _status_code(state: dict[str, Any]) -> int:
 
 
 def _print_status(state: dict[str, Any]) -> None:
-    from rich.markup import escape
-    from rich.table import Table
+    from rich.text import Text
 
     colours = {"applied": "green", "baseline": "green", "pending": "yellow", "failed": "red", "changed": "red",
                "missing": "red", "interrupted": "red", "in progress": "yellow"}
-    table = Table(title=f"{state['database']} ({state['backend']})", title_justify="left")
-    for column in ("version", "description", "type", "state", "applied at"):
-        table.add_column(column)
-    for m in state["migrations"]:
-        colour = colours.get(m["state"], "white")
-        table.add_row(escape(m["version"]), escape(m["description"]), m["type"], f"[{colour}]{m['state']}[/]",
-                      (m["applied_at"] or "").replace("T", " ").removesuffix("+00:00"))
+    rows = [[m["version"], m["description"], m["type"], Text(m["state"], style=colours.get(m["state"], "white")),
+             (m["applied_at"] or "").replace("T", " ").removesuffix("+00:00")] for m in state["migrations"]]
+    print_table(["version", "description", "type", "state", "applied at"], rows,
+                title=f"{state['database']} ({state['backend']})")
     out = console()
-    out.print(table)
     out.print(f"current: {state['current'] or '(none)'}; pending: {state['pending']}; failed: {state['failed']}",
               markup=False)
     if state["lock_holder"]:
@@ -173,13 +168,8 @@ def history(
         if json_:
             print_json({"audit" if audit else "records": rows})
             return 0
-        from rich.table import Table
-
-        table = Table(*columns)
-        for row in rows:
-            table.add_row(*(str(row[c])[:16] if c == "checksum" else str(row[c] if row[c] is not None else "")
-                            for c in columns))
-        console().print(table)
+        print_table(columns, [[str(row[c])[:16] if c == "checksum" else str(row[c] if row[c] is not None else "")
+                               for c in columns] for row in rows], keep=(columns.index("version"),))
         return 0
 
     return with_runner(go, migrations=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ncm_core.cli.common import JsonFlag, console, print_json
+from ncm_core.cli.common import JsonFlag, console, print_json, print_table
 
 
 def plugins(*, json_: JsonFlag = False) -> int:
@@ -13,14 +13,13 @@ def plugins(*, json_: JsonFlag = False) -> int:
     if json_:
         print_json({"plugins": [i.__dict__ for i in infos], "disabled": registry.get_plugins().disabled})
         return 0
-    from rich.table import Table
+    from rich.text import Text
 
-    table = Table("plugin", "distribution", "version", "provides")
-    for i in infos:
-        provides = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in i.provides.items() if names)
-        table.add_row(i.name, i.distribution, i.version, f"[red]failed to load: {i.error}[/]" if i.error else provides)
+    rows = [[i.name, i.distribution, i.version,
+             Text(f"failed to load: {i.error}", style="red") if i.error else
+             "; ".join(f"{kind}: {', '.join(names)}" for kind, names in i.provides.items() if names)] for i in infos]
+    print_table(["plugin", "distribution", "version", "provides"], rows)
     out = console()
-    out.print(table)
     if registry.get_plugins().disabled:
         out.print(f"disabled by {registry.DISABLE_ENV}: {', '.join(registry.get_plugins().disabled)}")
     return 0

@@ -4,14 +4,21 @@ repair``, which mends the history they left behind; with the live progress they 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from cyclopts import Parameter
 
 from ncm_core.cli.common import JsonFlag, console, print_json, with_runner
-from ncm_core.errors import MigrationFailed
+from ncm_core.errors import MigrationFailed, UsageError
 from ncm_core.hookspecs import hookimpl
+
+SqlFlag = Annotated[bool, Parameter(
+    help="write the plan as one SQL script to stdout (statements, history rows, transactions) "
+         "instead of applying it", negative="")]
+FromFlag = Annotated[str | None, Parameter(
+    name="--from", help="with --sql: the database is at this version (or 'base': empty), so "
+                        "nothing connects")]
 
 
 class _Reporter:
@@ -71,9 +78,15 @@ def run(
     target_version: Annotated[str | None, Parameter(help="apply up to and including this version")] = None,
     dry_run: Annotated[bool, Parameter(help="print the SQL each pending migration would run", negative="")] = False,
     database: Annotated[str | None, Parameter(help="expected database type (postgresql, mysql, sqlite, mongodb)")] = None,
+    sql: SqlFlag = False,
+    from_: FromFlag = None,
     json_: JsonFlag = False,
 ) -> int:
     """Apply pending migrations in dependency order."""
+    if sql or from_ is not None:
+        return _script(lambda runner: runner.run_script(target_version=target_version, start=from_), sql, from_,
+                       database_type=database)
+
     async def go(runner: Any) -> int:
         results = await runner.run_migrations(target_version=target_version, dry_run=dry_run)
         if runner.stop_requested is not None:
@@ -109,11 +122,15 @@ def rollback(
                                        negative="")] = False,
     yes: Annotated[bool, Parameter(help="revert without asking in production (required off a terminal)",
                                    negative="")] = False,
+    sql: SqlFlag = False,
+    from_: FromFlag = None,
     json_: JsonFlag = False,
 ) -> int:
     """Revert applied migrations by running their down steps, newest first. Give one selector:
     --version, --only, --to, --all or --steps. The plan is printed before anything runs."""
     selectors = {"version": version, "only": only, "to": to, "all_": all_, "steps": steps}
+    if sql or from_ is not None:
+        return _script(lambda runner: runner.rollback_script(start=from_, **selectors), sql, from_)
 
     async def go(runner: Any) -> int:
         plan = await runner.plan_rollback(**selectors)
@@ -141,6 +158,20 @@ def rollback(
         return MigrationFailed.exit_code if _failed(results) else 0
 
     return _reporting(lambda: with_runner(go), quiet=json_ or dry_run)
+
+
+def _script(write: Callable[[Any], Awaitable[str]], sql: bool, start: str | None, **config: Any) -> int:
+    """``--sql``: the plan as one SQL script on stdout, for a DBA to review and apply. With
+    ``--from`` nothing connects: the database's state is the one given."""
+    if not sql:
+        raise UsageError("--from goes with --sql: it says where the database is, for a script written "
+                         "without connecting")
+
+    async def go(runner: Any) -> int:
+        sys.stdout.write(await write(runner))
+        return 0
+
+    return with_runner(go, connect=start is None, **config)
 
 
 async def _staying(runner: Any, plan: list[Any]) -> list[str]:

@@ -82,6 +82,10 @@ class PostgresBackend(SQLBackend):
                     await conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
         await super()._ensure_tables()
 
+    def tables_sql(self, dialect: sa.Dialect) -> list[str]:
+        schema = [str(sa.schema.CreateSchema(self.schema, if_not_exists=True).compile(dialect=dialect))] if self.schema else []
+        return [*schema, *super().tables_sql(dialect)]
+
     def lock(self) -> AbstractAsyncContextManager[None]:
         """A session-level advisory lock on the run's connection (ncm_sql's ``session_lock``):
         session-level, not transaction-level, so that it outlives the commits around

@@ -16,7 +16,7 @@ from ncm_core.errors import ConfigError, ConnectionLost, DatabaseRefused, Databa
 from ncm_core.history import AuditEntry, HistoryRecord
 from ncm_core.locking import wait_for
 from ncm_core.step import FAILURES, StepForm
-from ncm_sql import deferred, journal, plainsql, strategies, tables
+from ncm_sql import deferred, journal, offline, plainsql, strategies, tables
 from ncm_sql.context import RecordingContext
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ class SQLBackend(Backend):
     tables_live_in: ClassVar[str] = "database"
     """Where the history tables are created ("schema" on PostgreSQL), for the privilege to name."""
     rehearse_dry_run: ClassVar[bool] = False
+    script_header: ClassVar[tuple[str, ...]] = ()
+    """The first lines of an offline script (``ncm run --sql``): what its client needs first."""
     batches_ddl: ClassVar[bool] = False
     """Send a plain migration's DDL in one batch (ncm_sql.deferred); needs transactional DDL,
     and an Alembic whose ``_exec`` ncm can intercept (else it is off: ncm_sql.alembic_impl)."""
@@ -388,6 +390,18 @@ class SQLBackend(Backend):
         if stmt is not None and len(stmt) > 500:
             stmt = stmt[:500] + "..."
         return MigrationFailed(migration.version, describe(exc), " ".join(stmt.split()) if stmt else None)
+
+    # -- offline SQL (ncm run --sql) --------------------------------------------------
+    async def script(self, steps: list[tuple[Migration, HistoryRecord]], direction: str,
+                     create_tables: bool) -> str:
+        return offline.script(self, steps, direction, create_tables)
+
+    async def has_history_tables(self) -> bool:
+        return await self._has_tables()
+
+    def tables_sql(self, dialect: sa.Dialect) -> list[str]:
+        """ncm's tables, for a script that starts from an empty database."""
+        return offline.tables_sql(self, dialect)
 
     # -- Alembic ---------------------------------------------------------------------
     def alembic_options(self) -> dict[str, Any]:

@@ -38,6 +38,8 @@ class SQLiteBackend(SQLBackend):
     STARTER_URL = "sqlite+aiosqlite:///app.db"
     rehearse_dry_run = True  # embedded and file-locked: a rolled-back rehearsal is exact and cheap
     batches_ddl = True
+    script_header = (".bail on",)
+    """sqlite3 stops at the first failing statement, as a run does, instead of going on."""
     _lock_fd: int | None = None
     """The lock file while this process holds the lock, for :meth:`note_step` to write to."""
     _holder = ""

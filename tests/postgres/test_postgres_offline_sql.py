@@ -1,0 +1,42 @@
+"""`ncm run --sql` / `ncm rollback --sql` on PostgreSQL: scripts that psql applies as ncm would."""
+
+from __future__ import annotations
+
+import subprocess
+
+import offline_scenario as scenario
+import pytest
+import sqlalchemy as sa
+
+
+@pytest.fixture
+def apply(database_url):
+    url = sa.make_url(database_url)
+
+    def apply(script: str) -> None:
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", url.host, "-p", str(url.port or 5432),
+                        "-U", url.username, "-d", url.database], input=script, text=True, check=True,
+                       capture_output=True)
+
+    return apply
+
+
+@pytest.fixture
+def sql_ncm(ncm, database_url):
+    return lambda *args: ncm(database_url, *args)
+
+
+def test_a_script_from_base_applied_with_psql_leaves_the_database_at_head(sql_ncm, apply, migrations_dir):
+    scenario.check_script_from_base_leaves_the_database_at_head(sql_ncm, apply, migrations_dir)
+
+
+def test_a_script_without_from_starts_where_the_history_is(sql_ncm, apply, migrations_dir):
+    scenario.check_script_without_from_starts_where_the_history_is(sql_ncm, apply, migrations_dir)
+
+
+def test_a_rollback_script_applied_with_psql_reverts_what_the_rollback_would(sql_ncm, apply, migrations_dir):
+    scenario.check_rollback_script_reverts_what_the_rollback_would(sql_ncm, apply, migrations_dir)
+
+
+def test_a_script_from_a_version_needs_no_server(ncm, unreachable_url, migrations_dir):
+    scenario.check_script_from_a_version_needs_no_database(lambda *args: ncm(unreachable_url, *args), migrations_dir)
