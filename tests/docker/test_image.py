@@ -69,22 +69,25 @@ def plain(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1).replace("mysql+aiomysql://", "mysql://", 1)
 
 
+async def fresh_database(server):
+    """A database of its own on ``server``, as a Docker user's URL; dropped after the test."""
+    admin = server.admin()
+    url = await server.create(admin, prefix="ncm_docker")
+    yield plain(url)
+    await server.drop(admin, url)
+    await admin.dispose()
+
+
 @pytest.fixture
 async def postgres_url():
-    admin = PG.admin()
-    url = await PG.create(admin, prefix="ncm_docker")
-    yield plain(url)
-    await PG.drop(admin, url)
-    await admin.dispose()
+    async for url in fresh_database(PG):
+        yield url
 
 
 @pytest.fixture
 async def mysql_url():
-    admin = MYSQL.admin()
-    url = await MYSQL.create(admin, prefix="ncm_docker")
-    yield plain(url)
-    await MYSQL.drop(admin, url)
-    await admin.dispose()
+    async for url in fresh_database(MYSQL):
+        yield url
 
 
 @pytest.fixture
