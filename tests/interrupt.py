@@ -139,11 +139,13 @@ class Trials:
 
 async def kill_restores(archive: str, env: dict[str, str], cwd: Path, *, whole_group: bool,
                         fractions: tuple[float, ...], make_before: Callable[[], Awaitable[None]],
-                        state: Callable[[], Awaitable[object]], tool: str | None = None) -> Trials:
+                        state: Callable[[], Awaitable[object]], tool: str | None = None,
+                        recover: Callable[[], object] | None = None) -> Trials:
     """Restore ``archive`` once to the end (which gives the backup's state and how long a
     restore takes from the moment ``tool`` starts, or ncm when None), then once per fraction
-    of that time, killed then; after each kill the database must be exactly as before the
-    restore or exactly the backup."""
+    of that time, killed then; after each kill (and ``recover``, the command that mends what a
+    killed restore left, where the backend needs one) the database must be exactly as before
+    the restore or exactly the backup."""
     await make_before()
     before = await state()
     full = timed(["restore", archive, "--yes"], env, cwd, tool)
@@ -154,6 +156,8 @@ async def kill_restores(archive: str, env: dict[str, str], cwd: Path, *, whole_g
         await make_before()
         assert await state() == before
         kill = kill_when(["restore", archive, "--yes"], env, cwd, Moment(fraction * full, tool), whole_group)
+        if recover is not None:
+            recover()
         now = await state()
         seen = "before" if now == before else "backup" if now == backup else f"MIXED {now!r}"
         trials.outcomes.append((kill, seen))

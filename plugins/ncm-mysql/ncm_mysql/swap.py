@@ -15,18 +15,20 @@ Then (:func:`swap_in`):
    aside within the live database (``ncm_old_<id>_<n>``; a view cannot change database), and
    every restored table in. The statement is atomic however many tables it names: other
    sessions see all the old tables or all the restored ones, history and audit included;
-4. the side database is dropped, the old routines and events are dropped, and the backup's
-   views, triggers, routines and events are created, one statement at a time;
-5. the old views and the ``_old`` database are dropped.
+4. the backup's views and triggers are created, then the old routines and events are
+   replaced by the backup's, one statement at a time;
+5. the side database, the old views and the ``_old`` database are dropped.
 
 So the tables and their rows are swapped atomically; triggers, views, routines and events are
-not: from step 2 to the end of step 4 (a few statements) the tables lack some of them. A
-restore killed before step 2 leaves the live database as it was; killed after, the tables are
-all as they were or all the backup's, and some triggers, views, routines or events may be
-missing (restore again). What a killed restore left is dropped by the next command that takes
-the migration lock (:func:`sweep`), which also warns when the ``_old`` database shows the
-restore was past step 2; a live restore holds that lock, so its databases are never taken
-for leftovers.
+not: from step 2 to the end of step 4 the tables lack some of them. Everything that only reads
+(the names to drop, the RENAME statement) is done before step 2, so the window holds only the
+trigger drops, the RENAME and the creates. Before step 2 the
+statements that undo it (the live triggers' CREATE) and those of step 4 are written to a
+table in the ``_old`` database (:func:`_write_plan`). A restore killed before step 2 leaves the
+live database as it was; killed after, the tables are all as they were or all the backup's,
+and the next command that takes the migration lock (:func:`sweep`) undoes the swap (before the
+RENAME) or finishes it (after), from that plan, then drops what the killed restore left; a
+live restore holds that lock, so its databases are never taken for leftovers.
 """
 
 from __future__ import annotations
@@ -77,11 +79,11 @@ class SideRestore:
     def state(self, side_dropped: bool) -> str:
         """What the live database holds if the restore stops now, in words for the user."""
         if self.stage == "swapped":
-            return (f"{self.database} has the backup's tables and rows, but some of its views, triggers, "
-                    "routines or events may be missing: restore again")
+            return (f"{self.database} has the backup's tables and rows; some of its views, triggers, routines "
+                    "or events may be missing until the next command that takes the migration lock creates them")
         if self.stage == "unguarded":
-            return (f"{self.database} has its tables and rows as they were, but its triggers were dropped "
-                    "for the swap: restore again")
+            return (f"{self.database} has its tables and rows as they were; its triggers, dropped for the swap, "
+                    "are put back by the next command that takes the migration lock")
         left = "removed" if side_dropped else "dropped by the next restore or run"
         return f"{self.database} is as it was (the dump was loading into {self.side}, {left})"
 
@@ -108,23 +110,24 @@ async def create_side(conn: Any, database: str, side: str) -> None:
 
 
 async def sweep(conn: Any, database: str) -> None:
-    """Drop what killed restores of ``database`` left, with one warning each; called under
-    the migration lock. An ``_old`` database means its restore was past step 2, and the
-    warning says what may be missing."""
+    """Finish or undo the swap of a restore killed past step 2 (its ``_old`` database holds the
+    plan), then drop what killed restores of ``database`` left, with one warning each; called
+    under the migration lock."""
     prefix = side_prefix(database)
     sides = [name for name in await _names(conn, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")
              if name.startswith(prefix)]
-    for side in sides:
+    for side in sorted(sides, key=lambda name: not name.endswith("_old")):
+        if side.endswith("_old") and await _names(
+                conn, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = :db AND TABLE_NAME = :t",
+                db=side, t=PLAN):
+            log.warning("%s: a restore was interrupted while it swapped the backup's tables in; %s", database,
+                        await _finish(conn, database, side))
         try:
             await drop_side(conn, side)
         except ERRORS as exc:
             log.warning("could not drop %s, left by an interrupted restore of %s: %s", side, database, exc)
             continue
         log.warning("dropped %s, left by an interrupted restore of %s", side, database)
-        if side.endswith("_old"):
-            log.warning("%s: a restore was interrupted while it swapped the backup's tables in (the tables are "
-                        "all as they were or all the backup's) and some triggers, views, routines or events may "
-                        "be missing: restore again", database)
     aside = await _names(conn, "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = :db", db=database)
     aside = [name for name in aside if OLD.fullmatch(name)]
     for name in aside:
@@ -179,34 +182,89 @@ async def read_definitions(conn: Any, side: str) -> Definitions:
 async def swap_in(conn: Any, restore: SideRestore) -> None:
     """Steps 1-5 of the module's docstring, on an autocommit connection (``restore.stage``
     follows along); the caller disposes of the connection afterwards, since its default
-    database has changed."""
+    database has changed. Everything that only reads is done before step 2, and the drops of
+    what is left over after step 4, so that the window without triggers or views holds only
+    the statements that must be in it."""
     database, side = restore.database, restore.side
     definitions = await read_definitions(conn, side)
     await _drop_triggers(conn, side)
     await _execute(conn, f"CREATE DATABASE {quote_ident(restore.old)}")
-    restore.stage = "unguarded"
-    await _drop_triggers(conn, database)
     live = [(name, kind) for name, kind in await conn.execute(sa.text(
         "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = :db"), {"db": database})]
     restored = await _names(conn, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = :db "
                                   "AND TABLE_TYPE <> 'VIEW'", db=side)
     views_aside = [(name, f"ncm_old_{restore.restore_id}_{n}") for n, (name, kind) in enumerate(live) if kind == "VIEW"]
-    tables = [name for name, kind in live if kind != "VIEW"]
-    await _execute(conn, rename_statement(restore, tables, views_aside, restored))
-    restore.stage = "swapped"
-    await drop_side(conn, side)
+    rename = rename_statement(restore, [name for name, kind in live if kind != "VIEW"], views_aside, restored)
+    triggers = await _trigger_drops(conn, database)
+    programs = await _program_drops(conn, database)
     await _execute(conn, f"USE {quote_ident(database)}")
-    await _replace_programs(conn, database, definitions)
+    live_triggers = [await _show_create(conn, "TRIGGER", name, 1, 2) for name in await _names(
+        conn, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = :db", db=database)]
+    await _write_plan(conn, restore.old, live_triggers, programs, definitions)
+    restore.stage = "unguarded"
+    for statement in triggers:
+        await _execute(conn, statement)
+    await _execute(conn, rename)
+    restore.stage = "swapped"
+    await _create_programs(conn, programs, definitions)
+    await drop_side(conn, side)
     for _, name in views_aside:
         await _execute(conn, f"DROP VIEW IF EXISTS {quote_ident(name)}")
     await drop_side(conn, restore.old)
 
 
-async def _drop_triggers(conn: Any, database: str) -> None:
+PLAN = "ncm_restore_plan"
+"""The table in the ``_old`` database that says how to finish or undo a swap a kill cut short."""
+EXISTS = {1050, 1304, 1359, 1537}  # a view, routine, trigger or event of that name exists already
+
+
+async def _write_plan(conn: Any, old: str, live_triggers: list[tuple[str, str]], drops: list[str],
+                      definitions: Definitions) -> None:
+    """Before step 2: the statements that put the live triggers back ("undo", for a kill before
+    the RENAME) and those of step 4 ("redo", for a kill after it), for :func:`sweep`."""
+    table = f"{quote_ident(old)}.{PLAN}"
+    await _execute(conn, f"CREATE TABLE {table} (seq INT PRIMARY KEY, phase VARCHAR(4) NOT NULL, "
+                         "sql_mode TEXT, statement LONGTEXT NOT NULL)")
+    redo = [(None, v) for v in definitions.views] + definitions.triggers + [(None, d) for d in drops]
+    rows = [("undo", mode, statement) for mode, statement in live_triggers]
+    rows += [("redo", mode, statement) for mode, statement in redo + definitions.routines + definitions.events]
+    if rows:
+        await conn.execute(sa.text(f"INSERT INTO {table} VALUES (:seq, :phase, :mode, :statement)"),
+                           [{"seq": n, "phase": phase, "mode": mode, "statement": statement}
+                            for n, (phase, mode, statement) in enumerate(rows)])
+
+
+async def _finish(conn: Any, database: str, old: str) -> str:
+    """Finish (after the RENAME) or undo (before it) the swap a killed restore left, from its
+    plan; statements already done are skipped. Returns what it did, in words."""
+    side = old.removesuffix("_old")
+    swapped = not (await _names(conn, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = :db "
+                                      "AND TABLE_TYPE <> 'VIEW'", db=side))
+    phase = "redo" if swapped else "undo"
+    await _execute(conn, f"USE {quote_ident(database)}")
+    rows = await conn.execute(sa.text(f"SELECT sql_mode, statement FROM {quote_ident(old)}.{PLAN} "
+                                      "WHERE phase = :phase ORDER BY seq"), {"phase": phase})
+    for mode, statement in rows.all():
+        if mode is not None:
+            await conn.execute(sa.text("SET SESSION sql_mode = :mode"), {"mode": mode})
+        try:
+            await _execute(conn, statement)
+        except MySQLError as exc:
+            if exc.args[0] not in EXISTS:
+                raise
+    return ("finished swapping the backup in: its views, triggers, routines and events are back" if swapped
+            else "undid the swap before it began: the live triggers are back")
+
+
+async def _trigger_drops(conn: Any, database: str) -> list[str]:
     db = quote_ident(database)
-    for name in await _names(conn, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = :db",
-                             db=database):
-        await _execute(conn, f"DROP TRIGGER IF EXISTS {db}.{quote_ident(name)}")
+    return [f"DROP TRIGGER IF EXISTS {db}.{quote_ident(name)}" for name in await _names(
+        conn, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = :db", db=database)]
+
+
+async def _drop_triggers(conn: Any, database: str) -> None:
+    for statement in await _trigger_drops(conn, database):
+        await _execute(conn, statement)
 
 
 def rename_statement(restore: SideRestore, tables: list[str], views_aside: list[tuple[str, str]],
@@ -219,18 +277,27 @@ def rename_statement(restore: SideRestore, tables: list[str], views_aside: list[
     return "RENAME TABLE " + ", ".join(pairs) if pairs else "DO 0"
 
 
-async def _replace_programs(conn: Any, database: str, definitions: Definitions) -> None:
-    """Drop the live routines and events, then create the backup's views, triggers, routines
-    and events (a view that reads another view waits until that one exists)."""
-    for kind, name in await conn.execute(sa.text(
-            "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = :db "
-            "AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION')"), {"db": database}):
-        await _execute(conn, f"DROP {kind} IF EXISTS {quote_ident(name)}")
-    for name in await _names(conn, "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = :db",
-                             db=database):
-        await _execute(conn, f"DROP EVENT IF EXISTS {quote_ident(name)}")
+async def _program_drops(conn: Any, database: str) -> list[str]:
+    """The statements that drop the live routines and events (the backup's replace them)."""
+    routines = [f"DROP {kind} IF EXISTS {quote_ident(name)}" for kind, name in await conn.execute(sa.text(
+        "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = :db "
+        "AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION')"), {"db": database})]
+    events = [f"DROP EVENT IF EXISTS {quote_ident(name)}" for name in await _names(
+        conn, "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = :db", db=database)]
+    return routines + events
+
+
+async def _create_programs(conn: Any, drops: list[str], definitions: Definitions) -> None:
+    """Create the backup's views and triggers (what the tables lack after the rename) first,
+    then replace the routines and events (a view that reads another view waits until that
+    one exists)."""
     await _create_views(conn, definitions.views)
-    for mode, statement in definitions.triggers + definitions.routines + definitions.events:
+    for mode, statement in definitions.triggers:
+        await conn.execute(sa.text("SET SESSION sql_mode = :mode"), {"mode": mode})
+        await _execute(conn, statement)
+    for statement in drops:
+        await _execute(conn, statement)
+    for mode, statement in definitions.routines + definitions.events:
         await conn.execute(sa.text("SET SESSION sql_mode = :mode"), {"mode": mode})
         await _execute(conn, statement)
 
