@@ -50,7 +50,7 @@ class MigrationGraph:
         except graphlib.CycleError as exc:
             cycle = exc.args[1]
             raise GraphError("dependency cycle: " + " -> ".join(cycle)) from None
-        ready = [(natural_key(v), v) for v in sorter.get_ready()]
+        ready = [(self._key(v), v) for v in sorter.get_ready()]
         heapq.heapify(ready)
         ordered = []
         while ready:
@@ -58,8 +58,12 @@ class MigrationGraph:
             ordered.append(self.by_version[version])
             sorter.done(version)
             for v in sorter.get_ready():
-                heapq.heappush(ready, (natural_key(v), v))
+                heapq.heappush(ready, (self._key(v), v))
         return ordered
+
+    def _key(self, version: str) -> tuple[bool, tuple]:
+        """Version order, repeatable migrations (Flyway's ``R__``) after every versioned one."""
+        return self.by_version[version].repeatable, natural_key(version)
 
     def resolve(self, ref: str) -> Migration:
         """A migration by full version (``001_add_users``), by its number (``001``), and for

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from ncm_core.backend import Backend
     from ncm_core.backup import BackupStore
+    from ncm_core.formats.interface import MigrationFormat
     from ncm_core.migration import Migration
     from ncm_core.runner import MigrationRunner
     from ncm_core.types.interface import MigrationKind
@@ -61,6 +62,23 @@ def ncm_register_backends(scheme: str | None) -> list[type[Backend]]:
     A backend brings the templates ``ncm create`` writes for it: ``TEMPLATES`` names a
     package holding one ``<type>.py.tmpl`` per migration type, and ``TEMPLATE_FAMILY``
     which of a type's own ``templates`` apply to it (``sql``, ``mongodb``).
+    """
+
+
+@hookspec
+def ncm_register_migration_formats() -> list[type[MigrationFormat]]:
+    """Return migration file formats (subclasses of :class:`ncm_core.formats.interface.MigrationFormat`).
+
+    A format claims files of the migration directory by ``suffixes`` (``(".sql",)``) and its
+    ``claims(path)`` (a name pattern, such as Flyway's ``V1__slug.sql``), and turns them into
+    :class:`~ncm_core.migration.Migration` objects in ``load(path, config)``: version,
+    description, checksum, type, ``depends_on``, ``transactional``, and a
+    :class:`~ncm_core.step.Step` per direction that a backend runs by its form (Python code in
+    one of its four forms, or ``StepForm.SQL`` statements that SQL backends run through
+    Alembic's ``op``, so the journal, dry runs and ``ncm run --sql`` see them one by one).
+    Called whenever the migration directory is read; a file whose suffix no format reads is
+    skipped with a warning, one with a format's suffix that no format claims is an error.
+    Built in: ``python``; ncm-sql adds ``sql`` (dbmate and goose) and ``flyway``.
     """
 
 

@@ -73,6 +73,8 @@ class Migration:
     """Other names the migration answers to: an Alembic revision's ``branch_labels``."""
     deferred: bool = field(default=False, repr=False)
     """Read from its syntax tree, not imported yet: its steps import it when first called."""
+    repeatable: bool = False
+    """Applied again whenever its checksum changes, after every versioned migration (Flyway's ``R__``)."""
 
     @property
     def number(self) -> str:
@@ -113,6 +115,9 @@ class Migration:
         be awaited: the step would build operations and silently never send them."""
         checks = [self.validation] if direction == "up" and self.validation is not None else []
         for step in (self.step(direction), *checks):
+            if step.form is StepForm.SQL:
+                raise MigrationFileError(f"{self.path}: is a SQL migration, and {reason}: this database "
+                                         "takes only Python migrations (`async def upgrade(ctx)`)")
             if step.form.synchronous:
                 name = getattr(step.fn, "__name__", "the step")
                 raise MigrationFileError(f"{self.path}: {name}() is not async; {reason}: "
@@ -144,42 +149,67 @@ def natural_key(version: str) -> tuple[Any, ...]:
 
 
 def migration_files(directory: Path) -> list[Path]:
-    """The ``*.py`` files of ``directory`` in version order. A missing directory is bad input,
-    not an empty project: a typo in ``migration_directory`` must not read as "up to date"."""
+    """The migration files of ``directory`` (those an installed format claims) in version order.
+    A missing directory is bad input, not an empty project: a typo in ``migration_directory``
+    must not read as "up to date"."""
+    return [path for paths in _claimed(directory).values() for path in paths]
+
+
+def _claimed(directory: Path) -> dict[Any, list[Path]]:
+    """The files of ``directory`` by the format that reads them (``ncm_core.formats``)."""
     if not directory.is_dir():
         what = "is not a directory" if directory.exists() else "does not exist"
         raise MigrationFileError(f"migration directory {directory} {what} "
                                  "(set migration_directory, or `ncm create` makes it)")
-    found = [path for path in directory.iterdir() if _is_migration(path)]
-    return sorted(found, key=lambda p: natural_key(p.stem))
+    from ncm_core.formats.registry import formats
+
+    found: dict[Any, list[Path]] = {f: [] for f in formats()}
+    for path in sorted(directory.iterdir(), key=lambda p: natural_key(p.stem)):
+        fmt = _format_of(path, list(found))
+        if fmt is not None:
+            found[fmt].append(path)
+    return found
 
 
-def _is_migration(path: Path) -> bool:
-    """Whether ``path`` is a migration file to load. What ncm leaves alone is said once (a
-    ``.sql`` file there was probably meant to run); a ``*.py`` that cannot be read as a file
-    is an error, since it looks like a migration. Python's own files (``__init__.py``,
-    ``__pycache__``, ``*.pyc``), hidden files and ncm's own ``ncm.sum`` are skipped quietly."""
+def _format_of(path: Path, formats: list[Any]) -> Any:
+    """The format that reads ``path``, or None for a file to leave alone. What ncm leaves alone
+    is said once (a file there was probably meant to run); a file with a format's suffix that
+    it cannot read is an error, since it looks like a migration. Python's own files
+    (``__init__.py``, ``__pycache__``, ``*.pyc``), hidden files and ncm's own ``ncm.sum`` are
+    skipped quietly."""
     if path.name.startswith(("_", ".")) or path.suffix in (".pyc", ".pyo") or path.name == "ncm.sum":
-        return False
-    if path.suffix != ".py":
+        return None
+    suffixed = [f for f in formats if path.suffix in f.suffixes]
+    if not suffixed:
         if path not in _ignored:
             _ignored.add(path)
-            log.warning("%s: ignored: ncm reads migrations from *.py files", path)
-        return False
+            suffixes = sorted({s for f in formats for s in f.suffixes}, key=lambda s: (s != ".py", s))
+            log.warning("%s: ignored: ncm reads migrations from %s files", path,
+                        " and ".join(f"*{s}" for s in suffixes))
+        return None
     if not path.exists():
         raise MigrationFileError(f"{path}: is a broken symbolic link")
     if path.is_dir():
         raise MigrationFileError(f"{path}: is a directory, not a migration file")
-    return True
+    claiming = [f for f in suffixed if f.claims(path)]
+    if len(claiming) > 1:
+        raise MigrationFileError(f"{path}: is claimed by two migration formats, {claiming[0].PLUGIN_NAME} "
+                                 f"and {claiming[1].PLUGIN_NAME}; rename it")
+    if not claiming:
+        raise MigrationFileError(f"{path}: a migration file of this kind is named "
+                                 + " or ".join(f"{f.naming} ({f.PLUGIN_NAME})" for f in suffixed))
+    return claiming[0]
 
 
-def load_migrations(directory: Path, known: dict[Path, Migration] | None = None) -> list[Migration]:
-    """Every migration in ``directory``; a file whose checksum matches ``known`` is not re-imported."""
+def load_migrations(directory: Path, known: dict[Path, Migration] | None = None,
+                    config: Any = None) -> list[Migration]:
+    """Every migration in ``directory``, each read by the format that claims its file; a file
+    unchanged since ``known`` was loaded is not read again (a Python file not re-imported)."""
     loaded = []
-    for path in migration_files(directory):
-        previous = (known or {}).get(path)
-        loaded.append(previous if previous and previous.checksum == checksum(path) else load_migration(path))
-    return loaded
+    for fmt, paths in _claimed(directory).items():
+        if paths:
+            loaded += fmt.load_all(paths, config, known or {})
+    return sorted(loaded, key=lambda m: natural_key(m.path.stem))
 
 
 def load_migration(path: Path) -> Migration:
@@ -235,7 +265,7 @@ def _deferred(migration: Migration, static: static_read.StaticFile) -> Migration
             migration.validation = step
         else:
             migration.steps[direction] = step
-    _read_values(migration, static.values)
+    read_values(migration, static.values)
     migration.description = static_read.description(static, migration.version)
     return migration
 
@@ -321,10 +351,10 @@ def _read_metadata(migration: Migration, module: ModuleType, cls: type | None) -
 
     doc = inspect.getdoc(module) or (inspect.getdoc(cls) if cls is not None and cls.__doc__ else "")
     migration.description = (doc or "").strip().splitlines()[0] if doc else migration.version
-    _read_values(migration, {name: attr(name) for name in ("type", "depends_on", "transactional")})
+    read_values(migration, {name: attr(name) for name in ("type", "depends_on", "transactional")})
 
 
-def _read_values(migration: Migration, values: dict[str, Any]) -> None:
+def read_values(migration: Migration, values: dict[str, Any]) -> None:
     """``type``, ``depends_on`` and ``transactional``, imported or read statically."""
     kind = values.get("type")
     kind = MigrationType.SCHEMA if kind is None else kind

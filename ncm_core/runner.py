@@ -152,7 +152,7 @@ class MigrationRunner:
     def load(self) -> MigrationGraph:
         """(Re)read the migration directory; files created since the last load are seen."""
         known = {m.path: m for m in self.graph.order} if self.graph is not None else None
-        migrations = load_migrations(Path(self.config.migration_directory), known)
+        migrations = load_migrations(Path(self.config.migration_directory), known, self.config)
         kinds = plugins.collect("ncm_register_migration_types")
         for m in migrations:
             if m.type not in kinds:
@@ -319,7 +319,8 @@ class MigrationRunner:
         order = graph.order
         if target is not None:
             order = order[: order.index(target) + 1]
-        return [m for m in order if m.version not in history or history[m.version].status == RUNNING]
+        return [m for m in order if m.version not in history or history[m.version].status == RUNNING
+                or (m.repeatable and history[m.version].checksum != m.checksum)]
 
     def request_stop(self, signum: int) -> None:
         """Stop the run once its current step is done (and recorded): what SIGTERM and a first
@@ -503,6 +504,8 @@ class MigrationRunner:
             state = "pending" if record is None else record.status
             if m.version == under_way:
                 state = "in progress"
+            elif record is not None and m.repeatable and record.checksum != m.checksum:
+                state = "pending"
             elif record is not None and record.status in (APPLIED, BASELINE) and record.checksum != m.checksum:
                 state = "changed"
             elif record is not None and record.status in UNFINISHED:

@@ -158,7 +158,7 @@ def _validated(model: type[BaseModel], section: str, values: dict[str, Any],
     """The section's model, or one ConfigError line naming each bad key as the user spelled it."""
     keys = keys_of(model)
     unknown = [key for key in values if key not in keys]
-    if unknown:
+    if unknown and model.model_config.get("extra") != "allow":
         raise ConfigError(f"invalid configuration: unknown key {unknown[0]!r} in section [{section}] "
                           f"(known: {', '.join(keys)})")
     try:

@@ -33,10 +33,12 @@ class StepForm(str, Enum):
     ASYNC = "async def upgrade(ctx)"
     """With or without ``ctx``."""
     CLASS = "async def up(session)"
+    SQL = "SQL statements"
+    """A SQL file's section: ``fn`` runs ``statements`` with Alembic's ``op`` bound, as PLAIN does."""
 
     @property
     def synchronous(self) -> bool:
-        return self in (StepForm.PLAIN, StepForm.SYNC)
+        return self in (StepForm.PLAIN, StepForm.SYNC, StepForm.SQL)
 
 
 @runtime_checkable
@@ -70,6 +72,8 @@ class Step:
     fn: Callable[..., Any]
     form: StepForm
     takes_ctx: bool
+    statements: tuple[str, ...] = ()
+    """The SQL of a ``StepForm.SQL`` step, in order: what a dry run and ``ncm run --sql`` show."""
 
     @classmethod
     def of(cls, fn: Callable[..., Any], class_form: bool = False) -> Step:

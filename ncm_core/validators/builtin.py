@@ -17,6 +17,8 @@ class Checksums(Validator):
     def check(self, migrations, history):
         for m in migrations:
             record = history.get(m.version)
+            if m.repeatable:
+                continue  # a changed repeatable migration is applied again, not refused
             if record and record.status not in (FAILED, *UNFINISHED) and record.checksum and record.checksum != m.checksum:
                 yield Problem.error(
                     self, m.version,

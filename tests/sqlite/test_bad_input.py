@@ -66,9 +66,10 @@ def test_a_broken_symlink_is_exit_2_naming_it(project, ncm):
 
 def test_files_ncm_does_not_read_are_warned_about_once(project, ncm):
     (project / "migrations" / "001_a.py").write_text(MIGRATION)
-    (project / "migrations" / "002_b.sql").write_text("CREATE TABLE b (id int);")
+    (project / "migrations" / "002_b.txt").write_text("CREATE TABLE b (id int);")
     done = ncm("run")
-    assert done.stderr.count("warning: migrations/002_b.sql: ignored: ncm reads migrations from *.py files") == 1
+    assert done.stderr.count("warning: migrations/002_b.txt: ignored: ncm reads migrations from *.py and *.sql "
+                             "files") == 1
     assert "1 migration(s) applied" in done.stdout
 
 

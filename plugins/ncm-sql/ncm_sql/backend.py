@@ -424,7 +424,7 @@ class SQLBackend(Backend):
         """An interrupted plain ``op`` migration that the database could not roll back resumes
         at the first statement its journal does not record (ncm_sql.journal)."""
         return (_intercepts_exec() and not self.is_atomic(migration)
-                and migration.forms("up") == {StepForm.PLAIN})
+                and migration.forms("up") <= {StepForm.PLAIN, StepForm.SQL})
 
     def migration_context(self, **kwargs: Any) -> MigrationContext:
         """Alembic's MigrationContext, online or offline, with this backend's impl mixins."""
@@ -501,6 +501,9 @@ class SQLBackend(Backend):
     async def dry_run(self, migration: Migration, direction: str) -> list[str]:
         if self._rehearsal is not None and migration.transactional:
             return await self._rehearse(migration, direction)
+        step = migration.step(direction)
+        if step.form is StepForm.SQL:
+            return list(step.statements)
         ctx = RecordingContext(self, migration)
         try:
             await migration.run(direction, ctx)

@@ -4,7 +4,8 @@ apply with the database's own client, as Alembic's offline mode writes one.
 The script is what a run would do: ncm's tables when they are missing, then per migration its
 statements (rendered by Alembic's offline mode) and the history row a run writes (deleted,
 going down), inside ``BEGIN``/``COMMIT`` where the database runs the migration atomically.
-Only a plain ``def upgrade()`` / ``def downgrade()`` can be written out: a step that takes
+A SQL file's statements are written as they are; of Python,
+only a plain ``def upgrade()`` / ``def downgrade()`` can be written out: a step that takes
 ``ctx``, is async or is a class's method may read rows and decide, which no script can.
 """
 
@@ -44,6 +45,8 @@ def tables_sql(backend: SQLBackend, dialect: sa.Dialect) -> list[str]:
 
 def _rendered(backend: SQLBackend, migration: Migration, direction: str) -> list[str]:
     step = migration.step(direction)
+    if step.form is StepForm.SQL:
+        return list(step.statements)
     name = "upgrade" if direction == "up" else "downgrade"
     if step.form is not StepForm.PLAIN:
         raise UsageError(f"{migration.path}: its {name} is written as `{step.form.value}`, which may read rows "

@@ -63,8 +63,9 @@ class StepRun:
 
     def history_change(self) -> list[tuple[sa.Executable, dict]]:
         """The step's history statements, replacing the ``running`` record of a step that the
-        database cannot roll back."""
-        return self.backend.history_change(self.direction, self.timed(), not self.backend.is_atomic(self.migration))
+        database cannot roll back, or the record of a repeatable migration applied again."""
+        replace = not self.backend.is_atomic(self.migration) or self.migration.repeatable
+        return self.backend.history_change(self.direction, self.timed(), replace)
 
     def run_sync_parts(self, sync_conn: sa.Connection) -> None:
         """The step and its validate(), synchronous code, with ``op`` bound to ``sync_conn``."""
@@ -127,6 +128,8 @@ def _batched(sync_conn: sa.Connection, run: StepRun) -> bool:
         try:
             run.run_sync_parts(sync_conn)
             if batch.error is None:
+                if run.migration.repeatable:  # applied again: its former row goes first
+                    batch.pending.append(backend.history_literal("down", run.record, sync_conn.dialect))
                 batch.pending.append(backend.history_literal(run.direction, run.timed(), sync_conn.dialect))
                 batch.pending.append(f"RELEASE SAVEPOINT {deferred.SAVEPOINT}")
                 with guard(sync_conn).armed(run.migration):

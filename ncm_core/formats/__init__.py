@@ -1,0 +1,1 @@
+"""Migration file formats: Python files are a built-in plugin of the same hook as SQL files."""

@@ -1,0 +1,27 @@
+"""Python migration files (``001_slug.py``, ``YYYYMMDD_HHMMSS_slug.py``, Alembic revisions):
+the built-in format, registered through the same hook as a third party's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ncm_core.formats.interface import MigrationFormat
+from ncm_core.migration import Migration, checksum, load_migration
+
+
+class PythonFormat(MigrationFormat):
+    PLUGIN_NAME = "python"
+    suffixes = (".py",)
+    naming = "YYYYMMDD_HHMMSS_slug.py or 001_slug.py"
+
+    def load(self, path: Path, config: Any) -> Migration:
+        return load_migration(path)
+
+    def load_all(self, paths: list[Path], config: Any, known: dict[Path, Migration]) -> list[Migration]:
+        """A file whose checksum matches the previous load is not imported again."""
+        loaded = []
+        for path in paths:
+            previous = known.get(path)
+            loaded.append(previous if previous and previous.checksum == checksum(path) else load_migration(path))
+        return loaded
