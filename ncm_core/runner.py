@@ -79,6 +79,16 @@ def backend_class(config: MigrationConfig) -> type[Backend]:
     )
 
 
+def _creating_format(name: str) -> Any:
+    """The installed format ``ncm create --format`` names, if it writes new files."""
+    from ncm_core.formats.registry import formats
+
+    found = {f.PLUGIN_NAME: f for f in formats() if f.creates}
+    if name not in found:
+        raise UsageError(f"ncm create cannot write a {name!r} migration (formats it writes: {', '.join(found)})")
+    return found[name]
+
+
 @contextmanager
 def _creating(path: Path) -> Iterator[None]:
     """A new migration file or directory that cannot be made (a read-only filesystem, no
@@ -115,6 +125,8 @@ class MigrationRunner:
         self.config = config if config is not None else load_config()
         self.backend: Backend | None = None
         self.graph: MigrationGraph | None = None
+        self.created: Path | None = None
+        """The file the last ``create_migration`` wrote."""
         self.last_backup: dict[str, Any] | None = None
         """The backup ``backup_before_migration`` took in the last run (manifest and location)."""
         self.plan: tuple[str, list[Migration]] | None = None
@@ -651,44 +663,52 @@ class MigrationRunner:
 
     # -- creating --------------------------------------------------------------------
     async def create_migration(self, description: str, type: MigrationType | str = MigrationType.SCHEMA,
-                               autogenerate: bool = False, metadata: str | None = None, empty: bool = False) -> str:
-        """Write a new migration file from the type's template; return its version.
+                               autogenerate: bool = False, metadata: str | None = None, empty: bool = False,
+                               format: str = "python") -> str:
+        """Write a new migration file from the type's template; return its version (the file
+        is then ``self.created``).
 
         With ``autogenerate``, its steps are those that bring the live database to the models
         (``metadata``, else ``target_metadata``); when there are none, nothing is written
         unless ``empty``. In a project with Alembic revisions, the file depends on the heads.
+        ``format`` names the migration format whose file is written (``sql``: a SQL file with
+        ``-- migrate:up`` / ``-- migrate:down`` sections, from the type's ``.sql.tmpl``).
         """
         name = type.value if isinstance(type, MigrationType) else str(type)
         kinds = plugins.collect("ncm_register_migration_types")
         if name not in kinds:
             raise UsageError(f"unknown migration type {name!r} (known: {', '.join(kinds)})")
+        fmt = _creating_format(format)
         slug = re.sub(r"[^a-z0-9]+", "_", description.lower()).strip("_")[:60]
         if not slug:
             raise UsageError("a migration needs a description with at least one letter or digit")
         if empty and not autogenerate:
             raise UsageError("--empty goes with --autogenerate: without it, the new file is the template")
+        if autogenerate and fmt.creates != ".py":
+            raise UsageError(f"--autogenerate writes Python steps; leave out --format {format}")
         backend = self.backend or backend_class(self.config)
         directory = Path(self.config.migration_directory)
         self._readable_sum(directory)
         with _creating(directory):
             directory.mkdir(parents=True, exist_ok=True)
-        steps = await self._generated_steps(kinds[name]().template(backend), metadata, empty) if autogenerate else None
+        template = kinds[name]().template(backend, fmt.creates)
+        steps = await self._generated_steps(template, metadata, empty) if autogenerate else None
         graph = self.load()
         heads = graph.heads() if any(m.alembic for m in graph.order) else []
         moment = datetime.now(timezone.utc)
         while True:
             version = f"{moment:%Y%m%d_%H%M%S}_{slug}"
-            path = directory / f"{version}.py"
-            if not any(directory.glob(f"{moment:%Y%m%d_%H%M%S}_*.py")):
+            path = directory / f"{version}{fmt.creates}"
+            if not any(directory.glob(f"{moment:%Y%m%d_%H%M%S}_*")):
                 break
             moment = moment.fromtimestamp(moment.timestamp() + 1, timezone.utc)
-        safe = description.replace("\\", "\\\\").replace('"""', "'''")
-        text = kinds[name]().render(backend, description=safe, version=version,
+        text = kinds[name]().render(backend, fmt.creates, description=fmt.describe(description), version=version,
                                     created=f"{moment:%Y-%m-%d %H:%M:%S} UTC")
         text = filling.with_steps(text, steps) if steps is not None else text
         with _creating(path):
-            path.write_text(filling.with_dependencies(text, heads) if heads else text, encoding="utf-8")
+            path.write_text(fmt.with_dependencies(text, heads) if heads else text, encoding="utf-8")
         sumfile.add(directory, path)
+        self.created = path
         return version
 
     @staticmethod

@@ -25,18 +25,19 @@ def create(
                                                    "default: target_metadata")] = None,
     empty: Annotated[bool, Parameter(help="with --autogenerate, write the file even when nothing differs",
                                      negative="")] = False,
+    format: Annotated[str, Parameter(help="python, or sql: a SQL file with -- migrate:up / -- migrate:down "
+                                          "sections (dbmate's layout)")] = "python",
     json_: JsonFlag = False,
 ) -> int:
     """Write a new migration file from the type's template."""
     async def go(runner: Any) -> int:
         version = await runner.create_migration(description, type, autogenerate=autogenerate, metadata=metadata,
-                                                empty=empty)
+                                                empty=empty, format=format)
         directory = Path(runner.config.migration_directory)
         if json_:
-            print_json({"version": version, "path": str(directory / f"{version}.py"),
-                        "sum_file": str(directory / "ncm.sum")})
+            print_json({"version": version, "path": str(runner.created), "sum_file": str(directory / "ncm.sum")})
         else:
-            console().print(f"created {directory / (version + '.py')}", markup=False)
+            console().print(f"created {runner.created}", markup=False)
         return 0
 
     return with_runner(go, connect=autogenerate, migrations=False)

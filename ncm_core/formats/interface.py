@@ -27,6 +27,17 @@ class MigrationFormat:
     :meth:`claims` refuses is an error naming :attr:`naming`, not a file quietly skipped."""
     naming: ClassVar[str] = ""
     """How a file of this format is named, for the error of a file that is not (``V1__slug.sql``)."""
+    creates: ClassVar[str | None] = None
+    """The suffix of the file ``ncm create --format <PLUGIN_NAME>`` writes, from the type's
+    ``<type><creates>.tmpl`` template; None: ``ncm create`` does not write this format."""
+
+    def describe(self, description: str) -> str:
+        """The description as the template's ``$description`` may hold it (one line)."""
+        return " ".join(description.split())
+
+    def with_dependencies(self, text: str, versions: list[str]) -> str:
+        """A new file's ``text`` made to depend on ``versions`` (the heads of an Alembic project)."""
+        raise NotImplementedError
 
     def claims(self, path: Path) -> bool:
         """Whether ``path`` is one of this format's files (by default: its suffix is one of ours)."""

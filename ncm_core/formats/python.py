@@ -14,6 +14,16 @@ class PythonFormat(MigrationFormat):
     PLUGIN_NAME = "python"
     suffixes = (".py",)
     naming = "YYYYMMDD_HHMMSS_slug.py or 001_slug.py"
+    creates = ".py"
+
+    def describe(self, description: str) -> str:
+        """Inside the docstring: a backslash or triple quote must not end or bend it."""
+        return description.replace("\\", "\\\\").replace('"""', "'''")
+
+    def with_dependencies(self, text: str, versions: list[str]) -> str:
+        from ncm_core.autogenerate import with_dependencies
+
+        return with_dependencies(text, versions)
 
     def load(self, path: Path, config: Any) -> Migration:
         return load_migration(path)

@@ -43,18 +43,21 @@ class MigrationKind:
     templates: ClassVar[dict[str, str]] = {}
     """Template text per backend family (``sql``, ``mongodb``); wins over the backend's own."""
 
-    def template(self, backend: type[Backend] | Backend) -> str:
-        """The file template for ``backend``: this type's ``templates[backend.TEMPLATE_FAMILY]``,
-        else ``<PLUGIN_NAME>.py.tmpl`` in the backend's ``TEMPLATES`` package."""
+    def template(self, backend: type[Backend] | Backend, suffix: str = ".py") -> str:
+        """The file template for ``backend``: this type's ``templates[backend.TEMPLATE_FAMILY]``
+        (Python files; ``templates["sql.sql"]`` for a SQL file on a SQL database), else
+        ``<PLUGIN_NAME><suffix>.tmpl`` in the backend's ``TEMPLATES`` package."""
         family = backend.TEMPLATE_FAMILY
-        if family in self.templates:
-            return self.templates[family]
+        key = family if suffix == ".py" else f"{family}{suffix}"
+        if key in self.templates:
+            return self.templates[key]
         if backend.TEMPLATES is not None:
-            resource = resources.files(backend.TEMPLATES).joinpath(f"{self.PLUGIN_NAME}.py.tmpl")
+            resource = resources.files(backend.TEMPLATES).joinpath(f"{self.PLUGIN_NAME}{suffix}.tmpl")
             if resource.is_file():
                 return resource.read_text(encoding="utf-8")
-        raise UsageError(f"migration type {self.PLUGIN_NAME!r} has no template for {family} databases")
+        kind = "" if suffix == ".py" else f"{suffix} "
+        raise UsageError(f"migration type {self.PLUGIN_NAME!r} has no {kind}template for {family} databases")
 
-    def render(self, backend: type[Backend] | Backend, **values: str) -> str:
+    def render(self, backend: type[Backend] | Backend, suffix: str = ".py", **values: str) -> str:
         """The template for ``backend`` with ``$description``, ``$version`` and ``$created`` filled in."""
-        return Template(self.template(backend)).safe_substitute(values)
+        return Template(self.template(backend, suffix)).safe_substitute(values)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import sql_files_scenario as scenario
+from faults import Child
 
 BLOCK = """CREATE PROCEDURE count_posts()
 BEGIN
@@ -75,3 +78,40 @@ def test_a_delimiter_block_is_one_statement(sql_ncm, migrations_dir, database_ur
     assert scenario.query(database_url, "SELECT count(*) FROM information_schema.ROUTINES "
                           "WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME = 'count_rows'") == [(1,)]
     assert {"before_it", "after_it"} <= scenario.tables(database_url)
+
+
+SLOW = """-- migrate:up
+CREATE TABLE first_t (id integer);
+SELECT SLEEP(IF((SELECT count(*) FROM information_schema.TABLES
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'go_slow') > 0, 8, 0));
+CREATE TABLE second_t (id integer);
+"""
+
+
+def journaled(url: str) -> bool:
+    """Whether the run's history records a completed statement (once it has a history at all)."""
+    tables = scenario.query(url, "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+                                 "AND TABLE_NAME = 'ncm_migrations'")
+    return tables == [(1,)] and scenario.query(
+        url, "SELECT count(*) FROM ncm_migrations WHERE statements_done >= 1") == [(1,)]
+
+
+def test_a_killed_sql_file_resumes_after_the_statements_its_journal_records(sql_ncm, migrations_dir, database_url):
+    (migrations_dir / "001_slow.sql").write_text(SLOW)
+    scenario.query(database_url, "CREATE TABLE go_slow (id integer)")
+    child = Child(database_url, migrations_dir, "run")
+    deadline = time.monotonic() + 60
+    while not journaled(database_url):
+        assert time.monotonic() < deadline and child.process.poll() is None, "the step never journaled a statement"
+        time.sleep(0.05)
+    child.kill_group()
+    child.finish()
+    while scenario.states(sql_ncm) == {"001_slow": "in progress"}:  # the server ends the SLEEP, then the session
+        assert time.monotonic() < deadline, "the killed run's session never ended"
+        time.sleep(0.2)
+    assert scenario.states(sql_ncm) == {"001_slow": "interrupted"}
+    scenario.query(database_url, "DROP TABLE go_slow")
+    done = scenario.ok(sql_ncm("run"))
+    assert "001_slow was interrupted after 1 statement(s); resuming at the next one" in done.stderr
+    assert scenario.states(sql_ncm) == {"001_slow": "applied"}
+    assert {"first_t", "second_t"} <= scenario.tables(database_url)

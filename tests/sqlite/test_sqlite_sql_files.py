@@ -84,3 +84,30 @@ def test_a_trigger_body_is_one_statement(sql_ncm, migrations_dir, database_url):
                                                     + BLOCK + "\nINSERT INTO posts (id) VALUES (1);\n")
     scenario.ok(sql_ncm("run"))
     assert scenario.query(database_url, "SELECT title FROM posts") == [("untitled",)]
+
+
+def test_create_format_sql_writes_a_sql_file_from_the_types_template(sql_ncm, migrations_dir):
+    out = scenario.ok(sql_ncm("create", "--format", "sql", "--type", "index", "Add users email index")).stdout
+    [path] = migrations_dir.glob("*_add_users_email_index.sql")
+    assert out.strip() == f"created {path}"
+    text = path.read_text()
+    assert text.startswith("-- Add users email index\n") and "-- ncm: type=index" in text
+    assert "-- migrate:up" in text and "-- migrate:down" in text
+    listed = scenario.states(sql_ncm)
+    assert listed == {path.stem: "pending"}
+
+
+def test_a_created_sql_file_is_sealed_in_ncm_sum_and_its_edit_is_flagged(sql_ncm, migrations_dir):
+    scenario.ok(sql_ncm("create", "--format", "sql", "add users"))
+    [path] = migrations_dir.glob("*.sql")
+    assert path.name in (migrations_dir / "ncm.sum").read_text()
+    path.write_text(path.read_text() + "CREATE TABLE edited (id integer);\n")
+    done = scenario.ok(sql_ncm("validate"))
+    assert f"warning [sum-file] {path}: changed since ncm.sum was written" in done.stdout
+
+
+def test_create_refuses_a_format_it_does_not_write(sql_ncm, migrations_dir):
+    done = sql_ncm("create", "--format", "flyway", "x")
+    assert done.returncode == 2
+    assert done.stderr == "error: ncm create cannot write a 'flyway' migration (formats it writes: python, sql)\n"
+    assert list(migrations_dir.iterdir()) == []

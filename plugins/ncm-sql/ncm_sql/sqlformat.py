@@ -10,7 +10,8 @@
 goose's ``-- +goose Up`` / ``-- +goose Down`` mark the sections too, with
 ``-- +goose StatementBegin`` / ``-- +goose StatementEnd`` around a statement sent whole and
 ``-- +goose NO TRANSACTION``; dbmate's ``-- migrate:up transaction:false`` is read as well.
-The optional ``-- ncm:`` line, above the first section, carries ncm's own metadata. The
+The optional ``-- ncm:`` line, above the first section, carries ncm's own metadata; a plain
+comment on the first line is the description (else the file name's slug). The
 statements of a section are split by :mod:`ncm_sql.sqlsplit`; each runs through Alembic's
 ``op.execute``, so the statement journal, dry runs and ``ncm run --sql`` see them one by one.
 """
@@ -32,6 +33,8 @@ from ncm_sql import sqlsplit
 HEADER = re.compile(r"^\s*--\s*ncm:(.*)$")
 DBMATE = re.compile(r"^\s*--\s*migrate:(up|down)\b(.*)$")
 GOOSE = re.compile(r"^\s*--\s*\+goose\s+(Up|Down|StatementBegin|StatementEnd|NO TRANSACTION)\b", re.IGNORECASE)
+TITLE = re.compile(r"^--(?!\s*(?:ncm:|migrate:|\+goose))\s*(\S.*)$")
+"""A plain comment on the first line: the migration's description, as ``ncm create`` writes it."""
 KEYS = ("type", "depends_on", "transaction", "description")
 
 
@@ -88,6 +91,13 @@ class SQLFileFormat(MigrationFormat):
     PLUGIN_NAME = "sql"
     suffixes = (".sql",)
     naming = "YYYYMMDDHHMMSS_slug.sql with -- migrate:up / -- migrate:down sections"
+    creates = ".sql"
+
+    def with_dependencies(self, text: str, versions: list[str]) -> str:
+        """An ``-- ncm: depends_on=...`` line above the up section."""
+        line = f"-- ncm: depends_on={','.join(versions)}\n"
+        at = text.find("-- migrate:up")
+        return text[:at] + line + text[at:] if at >= 0 else line + text
 
     def claims(self, path: Path) -> bool:
         return path.suffix == ".sql" and VERSION_RE.match(path.stem) is not None
@@ -154,6 +164,8 @@ class SQLFileFormat(MigrationFormat):
                 block = None
             elif (header := HEADER.match(line)) and current is None:
                 read_header(path, number, header[1], values)
+            elif number == 1 and (title := TITLE.match(line)):
+                values.setdefault("description", title[1].strip())
             else:
                 lines.append(line)
         if block is not None:
