@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar, runtime_chec
 from ncm_core.errors import UsageError
 
 if TYPE_CHECKING:
+    from ncm_core.adoption import FlywayHistory
     from ncm_core.backend import Backend, GeneratedSteps
     from ncm_core.history import AuditEntry, HistoryRecord
     from ncm_core.migration import Migration
@@ -68,6 +69,23 @@ class SupportsAlembicAdoption(Protocol):
         """The revisions Alembic's ``alembic_version`` table records (one per head).
 
         Raise UsageError when the database has no such table, or it is empty."""
+
+
+@runtime_checkable
+class SupportsFlywayAdoption(Protocol):
+    async def flyway_history(self) -> FlywayHistory:
+        """What Flyway's ``flyway_schema_history`` table says is applied (its successful rows).
+
+        Raise UsageError when the database has no such table, or it records nothing applied."""
+
+
+@runtime_checkable
+class SupportsGolangMigrateAdoption(Protocol):
+    async def golang_migrate_version(self) -> int:
+        """The version in golang-migrate's ``schema_migrations`` table.
+
+        Raise UsageError when there is no such table, it is empty, or it is dirty (a migration
+        failed part-way and golang-migrate does not know what it left)."""
 
 
 @runtime_checkable

@@ -18,13 +18,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ncm_core import backup, plugins, sumfile
+from ncm_core import adoption, backup, plugins, sumfile
 from ncm_core import autogenerate as filling
 from ncm_core.backend import Backend, GeneratedSteps
 from ncm_core.capabilities import (
     SupportsAlembicAdoption,
     SupportsAudit,
     SupportsBackup,
+    SupportsFlywayAdoption,
+    SupportsGolangMigrateAdoption,
     SupportsLockHolder,
     SupportsModels,
     SupportsOfflineSQL,
@@ -742,27 +744,24 @@ class MigrationRunner:
         models = require(self.db, SupportsModels, "compare the schema with models (drift)")
         return await models.drift(filling.metadata_reference(self.db, metadata))
 
-    async def baseline(self, version: str | None = None, from_alembic: bool = False) -> list[dict[str, Any]]:
+    async def baseline(self, version: str | None = None, from_alembic: bool = False, from_flyway: bool = False,
+                       from_golang_migrate: bool = False) -> list[dict[str, Any]]:
         """Record migrations as applied (status ``baseline``) without running anything.
 
         ``from_alembic``: the revisions in Alembic's ``alembic_version`` and all their
-        ancestors. ``version``: what ``run --target-version`` would apply, for a database
+        ancestors; ``from_flyway``: the versions Flyway's ``flyway_schema_history`` counts as
+        applied; ``from_golang_migrate``: the version in golang-migrate's ``schema_migrations``
+        and all before it. ``version``: what ``run --target-version`` would apply, for a database
         brought up by other means. Versions already in the history are left as they are.
         """
-        if (version is None) == (not from_alembic):
-            raise UsageError("baseline needs exactly one of --from-alembic or --version")
+        given = [version is not None, from_alembic, from_flyway, from_golang_migrate]
+        if given.count(True) != 1:
+            raise UsageError("baseline needs exactly one of --version, --from-alembic, --from-flyway "
+                             "or --from-golang-migrate")
         graph = self.load()
         async with self.db.lock():
             history = await self.history()
-            if from_alembic:
-                adopting = require(self.db, SupportsAlembicAdoption, "adopt an Alembic database")
-                heads = [self._alembic_revision(graph, h) for h in await adopting.alembic_heads()]
-                chosen = set().union(*(graph.ancestors(h.version) | {h.version} for h in heads))
-                source = "alembic_version at " + ", ".join(h.version for h in heads)
-            else:
-                target = graph.resolve(version)
-                chosen = {m.version for m in graph.order[: graph.order.index(target) + 1]}
-                heads, source = [target], f"--version {target.version}"
+            chosen, heads, source = await self._adopted(graph, version, from_alembic, from_flyway)
             plan = [m for m in graph.order if m.version in chosen and m.version not in history]
             async with self.db.run_scope():
                 for m in plan:
@@ -771,6 +770,30 @@ class MigrationRunner:
                 await self._audit("baseline", heads[0].version if len(heads) == 1 else None, "ok",
                                   f"{len(plan)} recorded as applied from {source}")
         return [{"version": m.version, "description": m.description, "status": BASELINE} for m in plan]
+
+    async def _adopted(self, graph: MigrationGraph, version: str | None, from_alembic: bool,
+                       from_flyway: bool) -> tuple[set[str], list[Migration], str]:
+        """What ``baseline`` records (versions), the migrations it names as its target, and
+        where it read them (for the audit log); golang-migrate's when no other source is given."""
+        directory = Path(self.config.migration_directory)
+        if from_alembic:
+            adopting = require(self.db, SupportsAlembicAdoption, "adopt an Alembic database")
+            heads = [self._alembic_revision(graph, h) for h in await adopting.alembic_heads()]
+            chosen = set().union(*(graph.ancestors(h.version) | {h.version} for h in heads))
+            return chosen, heads, "alembic_version at " + ", ".join(h.version for h in heads)
+        if from_flyway:
+            flyway = await require(self.db, SupportsFlywayAdoption, "adopt a Flyway database").flyway_history()
+            heads = adoption.flyway_migrations(graph, flyway, directory)
+            return {m.version for m in heads}, heads, "flyway_schema_history"
+        if version is not None:
+            target = graph.resolve(version)
+            source = f"--version {target.version}"
+        else:
+            number = await require(self.db, SupportsGolangMigrateAdoption,
+                                   "adopt a golang-migrate database").golang_migrate_version()
+            target = adoption.golang_migrate_migration(graph, number, directory)
+            source = f"schema_migrations at {number}"
+        return {m.version for m in graph.order[: graph.order.index(target) + 1]}, [target], source
 
     def _alembic_revision(self, graph: MigrationGraph, revision: str) -> Migration:
         try:

@@ -84,12 +84,19 @@ def baseline(
     *,
     from_alembic: Annotated[bool, Parameter(help="adopt a database Alembic manages: record the revisions in "
                                                  "alembic_version and all before them", negative="")] = False,
+    from_flyway: Annotated[bool, Parameter(help="adopt a database Flyway manages: record the versions "
+                                                "flyway_schema_history has applied (V1.1 is V1.1__*.sql)",
+                                           negative="")] = False,
+    from_golang_migrate: Annotated[bool, Parameter(help="adopt a database golang-migrate manages: record the "
+                                                        "version in schema_migrations (N is the migration "
+                                                        "numbered N) and all before it", negative="")] = False,
     version: Annotated[str | None, Parameter(help="record this version and everything before it")] = None,
     json_: JsonFlag = False,
 ) -> int:
     """Record migrations as applied without running them, for a database that already has them."""
     async def go(runner: Any) -> int:
-        recorded = await runner.baseline(version=version, from_alembic=from_alembic)
+        recorded = await runner.baseline(version=version, from_alembic=from_alembic, from_flyway=from_flyway,
+                                         from_golang_migrate=from_golang_migrate)
         if json_:
             print_json({"records": recorded})
             return 0

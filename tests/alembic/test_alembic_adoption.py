@@ -137,7 +137,8 @@ async def test_baseline_version_records_it_and_everything_before_without_running
 def test_baseline_needs_exactly_one_of_its_options(ncm, database_url, project_dir):
     (project_dir / "migrations").mkdir(exist_ok=True)
     done = ncm(database_url, "baseline")
-    assert (done.returncode, done.stderr) == (2, "error: baseline needs exactly one of --from-alembic or --version\n")
+    assert (done.returncode, done.stderr) == (2, "error: baseline needs exactly one of --version, --from-alembic, "
+                                                 "--from-flyway or --from-golang-migrate\n")
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

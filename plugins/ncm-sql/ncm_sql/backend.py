@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+    from ncm_core.adoption import FlywayHistory
     from ncm_core.backend import GeneratedSteps
     from ncm_core.migration import Migration
     from ncm_sql.journal import Journal
@@ -534,6 +535,18 @@ class SQLBackend(Backend):
 
         async with self.engine.connect() as conn:
             return await conn.run_sync(alembic_adoption.current_heads)
+
+    async def flyway_history(self) -> FlywayHistory:
+        from ncm_sql import flyway_adoption
+
+        async with self.reading() as conn:
+            return await conn.run_sync(flyway_adoption.history)
+
+    async def golang_migrate_version(self) -> int:
+        from ncm_sql import golang_migrate_adoption
+
+        async with self.reading() as conn:
+            return await conn.run_sync(golang_migrate_adoption.current_version)
 
 
 def _intercepts_exec() -> bool:
