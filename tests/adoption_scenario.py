@@ -1,6 +1,6 @@
 """Adopting a database Flyway or golang-migrate manages (``ncm baseline --from-flyway`` /
-``--from-golang-migrate``) through the real ``ncm`` command. Shared by the PostgreSQL and
-MariaDB tests, which pass the history table's DDL as each tool writes it for their database."""
+``--from-golang-migrate``) through the real ``ncm`` command. Shared by the PostgreSQL,
+MariaDB and SQLite tests, which pass the history tables' DDL as each tool writes it there."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class Dialect:
     """How each tool creates its history table on one database (see the test modules)."""
 
     flyway_table: list[str]
-    golang_migrate_table: str
+    golang_migrate_table: list[str]
     true: str
     false: str
 
@@ -138,8 +138,8 @@ def check_a_flyway_version_without_a_file_is_refused_and_nothing_recorded(ncm: N
 
 def golang_migrate_at(url: str, dialect: Dialect, version: int, dirty: bool) -> None:
     """``schema_migrations`` as golang-migrate leaves it: its table, one row."""
-    execute(url, dialect.golang_migrate_table, "INSERT INTO schema_migrations (version, dirty) VALUES "
-                                               f"({version}, {dialect.true if dirty else dialect.false})")
+    execute(url, *dialect.golang_migrate_table, "INSERT INTO schema_migrations (version, dirty) VALUES "
+                                                f"({version}, {dialect.true if dirty else dialect.false})")
 
 
 def check_baseline_from_golang_migrate_records_its_version_and_those_before(ncm: Ncm, directory: Path, url: str,

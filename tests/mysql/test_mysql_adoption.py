@@ -27,8 +27,8 @@ DIALECT = scenario.Dialect(
         "CREATE INDEX `flyway_schema_history_s_idx` ON `flyway_schema_history` (`success`)",
     ],
     # golang-migrate's database/mysql ensureVersionTable (golang-migrate/migrate).
-    golang_migrate_table="CREATE TABLE `schema_migrations` "
-                         "(version bigint not null primary key, dirty boolean not null)",
+    golang_migrate_table=["CREATE TABLE `schema_migrations` "
+                          "(version bigint not null primary key, dirty boolean not null)"],
     true="1",
     false="0",
 )

@@ -28,8 +28,8 @@ DIALECT = scenario.Dialect(
         'CREATE INDEX "flyway_schema_history_s_idx" ON "public"."flyway_schema_history" ("success")',
     ],
     # golang-migrate's database/postgres ensureVersionTable (golang-migrate/migrate).
-    golang_migrate_table='CREATE TABLE IF NOT EXISTS "public"."schema_migrations" '
-                         '(version bigint not null primary key, dirty boolean not null)',
+    golang_migrate_table=['CREATE TABLE IF NOT EXISTS "public"."schema_migrations" '
+                          '(version bigint not null primary key, dirty boolean not null)'],
     true="TRUE",
     false="FALSE",
 )
