@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ncm_core.adoption import FlywayHistory
     from ncm_core.backend import Backend, GeneratedSteps
     from ncm_core.history import AuditEntry, HistoryRecord
+    from ncm_core.lint.operations import Operation
     from ncm_core.migration import Migration
 
 
@@ -138,6 +139,20 @@ class SupportsResume(Protocol):
         its journal (``HistoryRecord.statements_done``) does not record as done: the backend
         keeps the journal for such a step, and its statements are the same each time it runs
         (a plain Alembic ``op`` migration). ``apply`` then skips that many statements."""
+
+
+@runtime_checkable
+class SupportsLint(Protocol):
+    """``ncm lint``: a migration's operations, read by running its up step against stand-ins
+    (Alembic's offline ``op``, a recording MongoDB context), so linting never changes data."""
+
+    async def lint_capture(self, migration: Migration) -> list[Operation]:
+        """The up step's operations in order, each with the line of its call in the file. What
+        cannot be read (unparseable SQL, a step that needs rows) is a ``not_analysed``
+        operation saying why. Needs no connection."""
+
+    async def live_tables(self) -> set[str]:
+        """The tables (collections) in the connected database now, ncm's own left out."""
 
 
 Capability = TypeVar("Capability")

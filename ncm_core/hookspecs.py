@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ncm_core.backend import Backend
     from ncm_core.backup import BackupStore
     from ncm_core.formats.interface import MigrationFormat
+    from ncm_core.lint.interface import LintRule
     from ncm_core.migration import Migration
     from ncm_core.runner import MigrationRunner
     from ncm_core.types.interface import MigrationKind
@@ -110,6 +111,19 @@ def ncm_register_validators() -> list[type[Validator]]:
     ``ncm validate`` runs every registered validator over the migration set and the
     history; a problem of severity ``error`` makes it exit non-zero. A validator reads the
     project's settings from ``self.config``, set before ``check`` is called.
+    """
+
+
+@hookspec
+def ncm_register_lint_rules() -> list[type[LintRule]]:
+    """Return lint rules (subclasses of :class:`ncm_core.lint.interface.LintRule`), one class per code.
+
+    ``PLUGIN_NAME`` is the rule's code (``DS102``): stable across releases, what users put in
+    ``# ncm: allow DS102 -- reason`` and in ``[lint.severity]``. ``ncm lint`` (and ``ncm run``
+    where lint on run is on) calls ``check(operation, scope)`` for every operation of the
+    ``kinds`` it names, on the backends of its ``database_types``; what it returns is the
+    finding's message. Built in: the DS, BC and MF rules; the SQL plugins add LK (locking)
+    and the MongoDB plugin MG rules, through this same hook.
     """
 
 

@@ -19,7 +19,8 @@ ENTRY_POINT_GROUP = "ncm"
 DISABLE_ENV = "NCM_DISABLE_PLUGINS"
 STRICT_ENV = "NCM_STRICT_PLUGINS"
 log = logging.getLogger("ncm")
-DEFAULT_PLUGINS = ("ncm_core.formats.hooks", "ncm_core.types.hooks", "ncm_core.validators.hooks", "ncm_core.backup", "ncm_core.logfile")
+DEFAULT_PLUGINS = ("ncm_core.formats.hooks", "ncm_core.types.hooks", "ncm_core.validators.hooks", "ncm_core.lint.hooks",
+                   "ncm_core.backup", "ncm_core.logfile")
 
 
 @dataclass
@@ -158,7 +159,8 @@ def describe() -> list[PluginInfo]:
     pm = plugin_manager()
     infos: dict[str, PluginInfo] = {}
     for hook_name in ("ncm_register_backends", "ncm_register_migration_formats", "ncm_register_migration_types",
-                      "ncm_register_backup_stores", "ncm_register_validators", "ncm_register_settings"):
+                      "ncm_register_backup_stores", "ncm_register_validators", "ncm_register_lint_rules",
+                      "ncm_register_settings"):
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             info = _info(infos, impl.plugin_name)
             kind = hook_name.removeprefix("ncm_register_")

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from cyclopts import App, Parameter
 
-from ncm_core.cli import authoring, backups, completion, inspecting, plugins, running
+from ncm_core.cli import authoring, backups, completion, inspecting, linting, plugins, running
 from ncm_core.cli.common import Globals
 from ncm_core.errors import EXIT_CODES, NcmError
 
@@ -27,7 +27,7 @@ app = App(
     help_format="plaintext",
 )
 for command in (authoring.init, running.run, authoring.create, running.rollback, inspecting.status, inspecting.current,
-                inspecting.validate,
+                inspecting.validate, linting.lint,
                 authoring.baseline, inspecting.history, running.repair, backups.backup_app, backups.restore,
                 inspecting.check, inspecting.unlock, plugins.plugins, completion.completion):
     app.command(command)

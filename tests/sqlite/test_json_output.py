@@ -27,6 +27,14 @@ from alembic import op
 def upgrade() -> None:
     op.execute("CREATE TABLE one_way (id INTEGER)")
 '''
+DROPS = '''"""Drops a table."""
+from alembic import op
+
+
+def upgrade() -> None:
+    op.drop_table("legacy")  # ncm: allow DS102 -- emptied in 0041
+    op.execute("DROP TABLE other")
+'''
 BROKEN = '''"""Breaks."""
 from alembic import op
 
@@ -91,6 +99,7 @@ CASES = {
     "status": ("ncm status", lambda p, n: (applied(p, n), written(p, n, "002_more")), ["status"], 0, "migrations"),
     "status-failed": ("ncm status", failed, ["status"], 0, "failed"),
     "validate": ("ncm validate", lambda p, n: written(p, n, "001_one_way", ONE_WAY), ["validate"], 0, "problems"),
+    "lint": ("ncm lint", lambda p, n: written(p, n, "001_drop", DROPS), ["lint"], 3, "findings"),
     "validate-invalid": ("ncm validate", failed, ["validate"], 3, "problems"),
     "history": ("ncm history", applied, ["history"], 0, "records"),
     "history-audit": ("ncm history", applied, ["history", "--audit"], 0, "audit"),

@@ -40,3 +40,10 @@ def ncm_register_migration_formats():
     from ncm_sql.sqlformat import SQLFileFormat
 
     return [SQLFileFormat, FlywayFormat]
+
+
+@hookimpl
+def ncm_register_lint_rules():
+    from ncm_sql.lint.rules import NarrowedType, WholeTableWrite
+
+    return [NarrowedType, WholeTableWrite]

@@ -467,6 +467,16 @@ class SQLBackend(Backend):
             fn(ctx) if ctx is not None else fn()
         return [s.strip() for s in buffer.getvalue().split(";\n") if s.strip()]
 
+    async def lint_capture(self, migration: Migration) -> list[Any]:
+        from ncm_sql.lint.capture import Capture
+
+        return await Capture(self, migration).run()
+
+    async def live_tables(self) -> set[str]:
+        async with self.engine.connect() as conn:
+            names = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names(schema=self.schema))
+        return set(names) - {self.history_table.name, self.audit_table.name}
+
     @asynccontextmanager
     async def dry_run_scope(self) -> AsyncIterator[None]:
         if not self.rehearse_dry_run:

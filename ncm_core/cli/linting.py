@@ -1,0 +1,73 @@
+"""``ncm lint``: what the migrations will do to a live database, before they ship."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from cyclopts import Parameter
+
+from ncm_core.cli.common import JsonFlag, console, print_json, with_runner
+from ncm_core.errors import ValidationFailed
+
+
+def lint(
+    paths: Annotated[list[Path] | None, Parameter(help="migration files or directories to lint; default: the "
+                                                       "pending migrations (all of them when the database "
+                                                       "cannot be reached)")] = None,
+    /, *,
+    base: Annotated[str | None, Parameter(help="lint the migrations added since this git ref (a pull "
+                                               "request's base branch)")] = None,
+    all_: Annotated[bool, Parameter(name="--all", help="lint every migration", negative="")] = False,
+    format_: Annotated[Literal["text", "json", "sarif"], Parameter(
+        name="--format", help="text, json (docs/json.md) or sarif (SARIF 2.1.0, for code scanning)")] = "text",
+    json_: JsonFlag = False,
+    warnings_as_errors: Annotated[bool, Parameter(help="exit 3 on warnings too", negative="")] = False,
+    environment: Annotated[Literal["development", "testing", "staging", "production"] | None, Parameter(
+        help="the environment whose settings (database, [lint]) to use")] = None,
+) -> int:
+    """Report destructive (DS), backward-incompatible (BC), data-dependent (MF), locking (LK) and
+    MongoDB (MG) changes, with the line of each call and the safer way (docs/lint.md). Exit 0
+    when nothing is at error level, 3 otherwise. Nothing in the database is changed."""
+    overrides = {"environment": environment} if environment else {}
+    output = "json" if json_ else format_
+
+    async def go(runner: Any) -> int:
+        from ncm_core.lint import run
+
+        report = await run.lint_selected(runner, paths or [], base, all_)
+        _print(report, output, runner)
+        return ValidationFailed.exit_code if report.blocking(warnings_as_errors) else 0
+
+    return with_runner(go, connect=False, **overrides)
+
+
+def _print(report: Any, output: str, runner: Any) -> None:
+    if output == "json":
+        print_json({"migrations": report.migrations, "live_schema": report.live, "counts": report.counts(),
+                    "findings": [f.as_json() for f in report.findings]})
+    elif output == "sarif":
+        import json
+
+        from ncm_core.lint import sarif
+
+        sys.stdout.write(json.dumps(sarif.document(report, runner.config), indent=2) + "\n")
+    else:
+        print_text(report)
+
+
+def print_text(report: Any, stream: Any = None) -> None:
+    """One block per finding: where, level and code, what will happen, the safer way."""
+    out = console(stderr=stream is sys.stderr)
+    for f in report.findings:
+        tag = f"{f.severity.value} {f.code}" + (" (observed)" if f.observed else "")
+        out.print(f"{f.location()}: {tag}: {f.message}", markup=False, soft_wrap=True)
+        if f.suppressed is not None:
+            out.print(f"    allowed: {f.suppressed}", markup=False, soft_wrap=True)
+        elif f.safer:
+            out.print(f"    safer: {f.safer}", markup=False, soft_wrap=True)
+    counts = report.counts()
+    schema = "the live schema" if report.live else "the migrations (database not reachable)"
+    out.print(f"{counts['error']} error(s), {counts['warning']} warning(s) in {len(report.migrations)} "
+              f"migration(s); existing tables read from {schema}", markup=False)

@@ -1,0 +1,165 @@
+"""The lint of a set of migrations: capture each one's operations, follow which tables exist
+as they go, ask every rule about every operation, then apply the allowances and the
+configured severities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ncm_core import plugins
+from ncm_core.capabilities import SupportsLint, require
+from ncm_core.lint import suppress
+from ncm_core.lint.findings import Finding, Severity
+from ncm_core.lint.operations import Operation, Scope
+
+if TYPE_CHECKING:
+    from ncm_core.backend import Backend
+    from ncm_core.config import MigrationConfig
+    from ncm_core.lint.interface import LintRule
+    from ncm_core.migration import Migration
+
+ENGINE_CODES: dict[str, tuple[Severity, str, str]] = {
+    "NA101": (Severity.WARNING, "SQL not analysed",
+              "write the change with Alembic's op (op.drop_column, op.create_index ...) so that it can be read"),
+    "NA102": (Severity.WARNING, "migration not analysed",
+              "keep schema changes in a plain def upgrade() of op calls; read rows only in data migrations"),
+    "SP101": (Severity.WARNING, "unused suppression", "remove the comment: nothing on its line needs it any more"),
+    "SP102": (Severity.ERROR, "suppression without a reason",
+              "say why after the code: # ncm: allow DS102 -- the table was emptied in 0042"),
+}
+"""Codes the engine reports itself, not a rule: what it could not read, and the allowances."""
+
+
+@dataclass
+class Report:
+    migrations: list[str]
+    live: bool
+    findings: list[Finding] = field(default_factory=list)
+
+    def blocking(self, warnings_as_errors: bool = False) -> list[Finding]:
+        levels = {Severity.ERROR, Severity.WARNING} if warnings_as_errors else {Severity.ERROR}
+        return [f for f in self.findings if f.severity in levels and f.suppressed is None]
+
+    def counts(self) -> dict[str, int]:
+        return {level.value: sum(f.severity is level and f.suppressed is None for f in self.findings)
+                for level in (Severity.ERROR, Severity.WARNING, Severity.INFO)}
+
+
+class Tables:
+    """Which tables exist before each operation. With the live schema, a table a migration
+    of this plan creates is fresh (empty when the plan runs); without it, a table an earlier
+    migration creates counts as existing, since it may well hold rows by now."""
+
+    def __init__(self, existing: set[str], live: bool) -> None:
+        self.existing = set(existing)
+        self.fresh: set[str] = set()
+        self.live = live
+
+    def follow(self, op: Operation) -> None:
+        if op.kind == "create_table" and op.table:
+            self.fresh.add(op.table)
+            self.existing.discard(op.table)
+        elif op.kind == "drop_table":
+            self.existing.discard(op.table or "")
+            self.fresh.discard(op.table or "")
+        elif op.kind == "rename_table":
+            new = op.details.get("new_name")
+            for names in (self.existing, self.fresh):
+                if op.table in names and new:
+                    names.discard(op.table)
+                    names.add(new)
+
+    def migration_done(self) -> None:
+        if not self.live:
+            self.existing |= self.fresh
+            self.fresh = set()
+
+
+def rules() -> list[LintRule]:
+    return [cls() for cls in plugins.collect("ncm_register_lint_rules").values()]
+
+
+def known_codes() -> dict[str, tuple[Severity, str]]:
+    """Every code with its default severity and summary: the rules' and the engine's."""
+    codes = {code: (severity, summary) for code, (severity, summary, _) in ENGINE_CODES.items()}
+    codes.update({cls.PLUGIN_NAME: (cls.severity, cls.summary)
+                  for cls in plugins.collect("ncm_register_lint_rules").values()})
+    return codes
+
+
+async def lint(config: MigrationConfig, backend: Backend, order: list[Migration], chosen: list[Migration],
+               live: bool) -> Report:
+    """Lint ``chosen`` (a part of ``order``, the whole set in order). Migrations before the last
+    chosen one that are not chosen only tell, without the live schema, which tables exist."""
+    linter = require(backend, SupportsLint, "lint migrations")
+    report = Report([m.version for m in chosen], live)
+    tables = Tables(await linter.live_tables() if live else set(), live)
+    active = rules()
+    last = order.index(chosen[-1]) if chosen else -1
+    for migration in order[: last + 1]:
+        if migration not in chosen and live:
+            continue
+        operations = await _capture(linter, migration)
+        scope = Scope(migration, backend.DATABASE_TYPE, tables.existing, backend.is_atomic(migration), live,
+                      tables.fresh)
+        found = []
+        for op in operations:
+            if migration in chosen:
+                found += _check(active, op, scope)
+            tables.follow(op)
+        tables.migration_done()
+        if migration in chosen:
+            report.findings += _allowed(found, migration)
+    report.findings = _with_severities(report.findings, config)
+    return report
+
+
+async def _capture(linter: SupportsLint, migration: Migration) -> list[Operation]:
+    try:
+        return await linter.lint_capture(migration)
+    except Exception as exc:
+        reason = f"its up step could not be run against stand-ins ({type(exc).__name__}: {exc})"
+        return [Operation("not_analysed", details={"code": "NA102", "reason": reason})]
+
+
+def _check(active: list[LintRule], op: Operation, scope: Scope) -> list[Finding]:
+    migration = scope.migration
+    if op.kind == "not_analysed":
+        code = op.details.get("code", "NA101")
+        severity, _, safer = ENGINE_CODES[code]
+        return [Finding(code, severity, migration.version, migration.path, op.line,
+                        f"not analysed: {op.details['reason']}", safer)]
+    found = []
+    for rule in active:
+        if rule.applies(op, scope) and (message := rule.check(op, scope)):
+            found.append(Finding(rule.PLUGIN_NAME, rule.severity, migration.version, migration.path, op.line,
+                                 message, rule.safer))
+    return found
+
+
+def _allowed(found: list[Finding], migration: Migration) -> list[Finding]:
+    """``found`` with the file's allowances applied, and a finding for each allowance that has
+    no reason or covers nothing."""
+    allows = suppress.allowances(migration.path)
+    suppress.apply(found, allows)
+    for allow in allows:
+        codes = ", ".join(allow.codes)
+        if not allow.reason:
+            found.append(_engine("SP102", migration, allow.line, f"`ncm: allow {codes}` gives no reason, so it "
+                                 "allows nothing"))
+        elif not allow.used:
+            found.append(_engine("SP101", migration, allow.line, f"`ncm: allow {codes}` covers no finding"))
+    return sorted(found, key=lambda f: (f.line or 0, f.code))
+
+
+def _engine(code: str, migration: Migration, line: int, message: str) -> Finding:
+    severity, _, safer = ENGINE_CODES[code]
+    return Finding(code, severity, migration.version, migration.path, line, message, safer)
+
+
+def _with_severities(findings: list[Finding], config: MigrationConfig) -> list[Finding]:
+    levels: dict[str, Any] = config.section("lint").severity
+    for finding in findings:
+        finding.severity = levels.get(finding.code, finding.severity)
+    return [f for f in findings if f.severity is not Severity.OFF]
