@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ncm_core.formats.interface import MigrationFormat
     from ncm_core.lint.interface import LintRule
     from ncm_core.migration import Migration
+    from ncm_core.reader import HistoryReader
     from ncm_core.runner import MigrationRunner
     from ncm_core.types.interface import MigrationKind
     from ncm_core.validators.interface import Validator
@@ -63,6 +64,22 @@ def ncm_register_backends(scheme: str | None) -> list[type[Backend]]:
     A backend brings the templates ``ncm create`` writes for it: ``TEMPLATES`` names a
     package holding one ``<type>.py.tmpl`` per migration type, and ``TEMPLATE_FAMILY``
     which of a type's own ``templates`` apply to it (``sql``, ``mongodb``).
+    """
+
+
+@hookspec
+def ncm_register_history_readers(scheme: str | None) -> list[type[HistoryReader]]:
+    """Return history readers (subclasses of :class:`ncm_core.reader.HistoryReader`): a
+    short way for ``ncm status`` to read a backend's history, lock holder and noted step
+    with the bare driver, without importing the backend (SQLAlchemy and Alembic cost a SQL
+    backend more than the rest of the command).
+
+    ``scheme`` is as for :func:`ncm_register_backends`; import the reader's driver only for
+    a scheme you handle. ``PLUGIN_NAME`` is the backend's name. ``read()`` returns None
+    whenever it cannot be sure (an option of the URL it does not understand, a history
+    table of another layout, any error): the runner then builds the backend and asks it, so
+    a reader never changes what ``status`` says, only how soon. Optional: without one, the
+    backend is asked.
     """
 
 

@@ -158,9 +158,9 @@ def describe() -> list[PluginInfo]:
     commands once the CLI has registered them)."""
     pm = plugin_manager()
     infos: dict[str, PluginInfo] = {}
-    for hook_name in ("ncm_register_backends", "ncm_register_migration_formats", "ncm_register_migration_types",
-                      "ncm_register_backup_stores", "ncm_register_validators", "ncm_register_lint_rules",
-                      "ncm_register_settings"):
+    for hook_name in ("ncm_register_backends", "ncm_register_history_readers", "ncm_register_migration_formats",
+                      "ncm_register_migration_types", "ncm_register_backup_stores", "ncm_register_validators",
+                      "ncm_register_lint_rules", "ncm_register_settings"):
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             info = _info(infos, impl.plugin_name)
             kind = hook_name.removeprefix("ncm_register_")

@@ -59,6 +59,7 @@ from ncm_core.history import (
     this_runner,
 )
 from ncm_core.migration import Migration, MigrationFileError, MigrationType, load_migrations
+from ncm_core.reader import HistorySnapshot, read_light
 from ncm_core.rollback import rollback_plan
 from ncm_core.validators.interface import ERROR, WARNING, Problem
 
@@ -218,6 +219,24 @@ class MigrationRunner:
             finally:
                 self._hook("ncm_after_run", results=results, direction="up")
         return results
+
+    async def up_to_date(self, target_version: str | None = None) -> bool:
+        """Whether a run would find nothing to do, told by the backend's history reader
+        without connecting the backend: the lock free (the holder is read first), nothing
+        pending, unfinished or refused. When it cannot tell, False, and the run goes the
+        whole way, with the lock. The no-op run of every deploy costs a status read."""
+        graph = self.load()
+        target = graph.resolve(target_version) if target_version is not None else None
+        snapshot = await read_light(self.config) if self.backend is None else None
+        if snapshot is None or snapshot.lock_holder is not None:
+            return False
+        history = {r.version: r for r in snapshot.records}
+        problems = self.problems(graph, history)
+        if (any(p.severity == ERROR for p in problems) or self._pending(graph, history, target)
+                or any(r.status in UNFINISHED for r in history.values())):
+            return False
+        self._warn_on_run(problems)
+        return True
 
     async def _apply_plan(self, plan: list[Migration], results: list[dict[str, Any]],
                           history: dict[str, HistoryRecord]) -> None:
@@ -508,10 +527,10 @@ class MigrationRunner:
         since), ``failed``, ``missing`` (no file), ``in progress`` (a run holding the lock is
         on it: its record says so, or the lock does) or ``interrupted`` (its runner died part way: ``recovery`` says what to do)."""
         graph = self.load()
-        history = await self.history()
-        unfinished = "in progress" if any(r.status in UNFINISHED for r in history.values()) and \
-            await self.lock_holder() else "interrupted"
-        under_way = await self.db.noted_step() if isinstance(self.db, SupportsStepNote) else None
+        snapshot = await self.snapshot()
+        history = {r.version: r for r in snapshot.records}
+        unfinished = "in progress" if snapshot.lock_holder else "interrupted"
+        under_way = snapshot.noted_step
         rows = []
         for m in graph.order:
             record = history.get(m.version)
@@ -539,10 +558,23 @@ class MigrationRunner:
                   "statements_done": r.statements_done, "recovery": None}
                  for v, r in history.items() if v not in known]
         applied = [r["version"] for r in rows if r["state"] in (APPLIED, BASELINE, "changed")]
-        return {"database": self.config.safe_url, "backend": self.db.PLUGIN_NAME,
+        return {"database": self.config.safe_url, "backend": snapshot.backend,
                 "current": applied[-1] if applied else None,
                 "pending": sum(r["state"] == "pending" for r in rows),
-                "failed": sum(r["state"] == FAILED for r in rows), "migrations": rows}
+                "failed": sum(r["state"] == FAILED for r in rows), "migrations": rows,
+                "lock_holder": snapshot.lock_holder}
+
+    async def snapshot(self) -> HistorySnapshot:
+        """The history, who holds the lock and the step a run noted. Before a connection is
+        made, the backend's history reader is asked first (``ncm status`` without importing
+        the backend's libraries); it leaves anything it is unsure of to the backend."""
+        if self.backend is None:
+            if (light := await read_light(self.config)) is not None:
+                return light
+            await self.initialize()
+        holder = await self.lock_holder()
+        noted = await self.db.noted_step() if holder and isinstance(self.db, SupportsStepNote) else None
+        return HistorySnapshot(self.db.PLUGIN_NAME, await self.db.read_history(), holder, noted)
 
     async def current_heads(self) -> list[str]:
         """The applied head(s), as Alembic's ``current``: the applied migrations that no other
@@ -598,7 +630,7 @@ class MigrationRunner:
         graph = self.load()
         for m in graph.order:
             m.import_code()
-        return self.problems(graph, await self.history())
+        return self.problems(graph, {r.version: r for r in (await self.snapshot()).records})
 
     async def validate_migrations(self) -> bool:
         """True when no validator reports an error (warnings are allowed)."""

@@ -28,14 +28,13 @@ def status(*, exit_code: ExitCodeFlag = False, json_: JsonFlag = False) -> int:
     progress or interrupted (with how to recover), and who holds the lock."""
     async def go(runner: Any) -> int:
         state = await runner.get_status()
-        state["lock_holder"] = await runner.lock_holder()
         if json_:
             print_json(state)
         else:
             _print_status(state)
         return _status_code(state) if exit_code else 0
 
-    return with_runner(go)
+    return with_runner(go, connect=False)
 
 
 def _status_code(state: dict[str, Any]) -> int:
@@ -142,7 +141,7 @@ def validate(
                       + ("valid" if not errors else f"{len(errors)} error(s)"))
         return ValidationFailed.exit_code if errors else 0
 
-    return with_runner(go)
+    return with_runner(go, connect=drift)
 
 
 def _drift_problems(differences: list[str]) -> list[Any]:

@@ -88,7 +88,11 @@ def run(
                        database_type=database)
 
     async def go(runner: Any) -> int:
-        results = await runner.run_migrations(target_version=target_version, dry_run=dry_run)
+        if not dry_run and await runner.up_to_date(target_version):
+            results = []
+        else:
+            await runner.initialize()
+            results = await runner.run_migrations(target_version=target_version, dry_run=dry_run)
         if runner.stop_requested is not None:
             return 0  # the exit line says what stuck
         if json_:
@@ -106,7 +110,7 @@ def run(
                       f"{applied} migration(s) applied" + (", then the run stopped on a failure" if _failed(results) else ""))
         return MigrationFailed.exit_code if _failed(results) else 0
 
-    return _reporting(lambda: with_runner(go, database_type=database), quiet=json_ or dry_run)
+    return _reporting(lambda: with_runner(go, connect=False, database_type=database), quiet=json_ or dry_run)
 
 
 def rollback(

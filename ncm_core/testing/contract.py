@@ -17,12 +17,15 @@ collection) and how to see whether it exists; every test below is written with t
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from ncm_core.capabilities import SupportsStepNote
 from ncm_core.errors import DatabaseUnavailable, LockTimeout, ValidationFailed
-from ncm_core.history import APPLIED, FAILED
+from ncm_core.history import APPLIED, FAILED, RUNNING, HistoryRecord
+from ncm_core.reader import HistorySnapshot, read_light
 
 
 class CoreContract:
@@ -247,6 +250,51 @@ class BackupContract(CoreContract):
             states = [(m["version"], m["state"]) for m in (await runner.get_status())["migrations"]]
             assert states == [("001_first", APPLIED), ("002_second", "pending")]
             assert [r["version"] for r in await runner.run_migrations()] == ["002_second"]
+
+
+class HistoryReaderContract:
+    """For a backend that registers a history reader (``ncm_register_history_readers``):
+    what ``ncm status`` reads through it is what the backend reads, record for record, lock
+    holder and noted step included. Mixed into a backend's contract class beside a family's."""
+
+    @staticmethod
+    def comparable(snapshot: HistorySnapshot) -> HistorySnapshot:
+        """The snapshot with the holder named up to its "since": a server may give the time
+        its session started as seconds ago (MySQL's PROCESSLIST), which two reads can round
+        to two seconds."""
+        holder = snapshot.lock_holder
+        return replace(snapshot, lock_holder=holder.partition(", since ")[0] if holder else holder)
+
+    async def snapshots_agree(self, runner: Any) -> HistorySnapshot:
+        light = await read_light(runner.config)
+        assert light is not None, "the history reader gave up on the contract's database"
+        assert self.comparable(light) == self.comparable(await runner.snapshot())
+        return light
+
+    async def test_history_reader_agrees_before_any_run(self, database_url, write_migration, runner_factory):
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        async with runner_factory(database_url) as runner:
+            await self.snapshots_agree(runner)
+
+    async def test_history_reader_agrees_on_applied_and_failed_records(self, database_url, write_migration,
+                                                                     runner_factory):
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        write_migration("002_broken", self.failing_source("ncm_c_broken"))
+        async with runner_factory(database_url) as runner:
+            assert [r["status"] for r in await runner.run_migrations()] == [APPLIED, FAILED]
+            await self.snapshots_agree(runner)
+
+    async def test_history_reader_agrees_while_a_run_holds_the_lock(self, database_url, write_migration,
+                                                                   runner_factory):
+        write_migration("001_first", self.create_source("ncm_c_first"))
+        async with runner_factory(database_url) as runner, runner_factory(database_url) as holder:
+            await runner.run_migrations()
+            async with holder.db.lock():
+                await holder.db.write_history(HistoryRecord("002_second", "Second.", "data", "d" * 64, RUNNING,
+                                                            runner="pid 1 on elsewhere, ncm 0", statements_done=2))
+                if isinstance(holder.db, SupportsStepNote):
+                    await holder.db.note_step("002_second", "up")
+                assert (await self.snapshots_agree(runner)).lock_holder
 
 
 class BackendContract(AuditContract, BackupContract):

@@ -35,7 +35,7 @@ class TestMySQLInterruptedRuns(InterruptedSQLRuns, LostConnections):
 
 
 async def test_unlock_ends_the_connection_of_a_stuck_holder(database_url, ncm):
-    from ncm_mysql.backend import lock_name
+    from ncm_mysql.names import lock_name
 
     engine = create_async_engine(database_url)
     conn = await engine.connect()

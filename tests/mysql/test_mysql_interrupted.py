@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from interrupt import environment, kill_restores, kill_when, run, session
-from ncm_mysql.swap import side_prefix
+from ncm_mysql.names import side_prefix
 from ncm_sql.tables import HISTORY_TABLE
 
 BIG = '''

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from ncm_core.config import MigrationConfig
 from ncm_core.errors import DatabaseUnavailable, LockTimeout
+from ncm_core.reader import HistorySnapshot, read_light
 from ncm_core.settings import SettingDeprecated
 from ncm_core.testing import in_ci
 
@@ -155,6 +156,19 @@ async def test_the_postgresql_section_s_schema_holds_the_history_table(database_
         await runner.run_migrations()
     assert await scalar(database_url, "SELECT table_schema FROM information_schema.tables "
                                       "WHERE table_name = 'ncm_migrations'") == "app"
+
+
+async def test_status_reads_the_history_and_the_lock_of_the_schema_s_own(database_url, write_migration,
+                                                                       runner_factory):
+    write_migration("001_users", TABLE.format(name="users"))
+    async with runner_factory(database_url, postgresql={"schema": "app"}) as app, \
+            runner_factory(database_url) as public:
+        await app.run_migrations()
+        async with app.db.lock():
+            light = await read_light(app.config)
+            assert light is not None and light == await app.snapshot()
+            assert [r.version for r in light.records] == ["001_users"] and light.lock_holder
+            assert await read_light(public.config) == HistorySnapshot("postgresql", [], None, None)
 
 
 async def test_the_schema_is_read_from_the_postgresql_section_of_ncm_toml(database_url, write_migration,

@@ -48,7 +48,7 @@ async def hold_lock_as(database_url, application_name):
     """A session holding ncm's advisory lock, as a runner elsewhere (or stuck) would."""
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from ncm_postgres.backend import lock_key
+    from ncm_postgres.lock import lock_key
 
     engine = create_async_engine(database_url, connect_args={"server_settings": {"application_name": application_name}})
     conn = await engine.connect()

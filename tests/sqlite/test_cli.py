@@ -173,7 +173,7 @@ def test_password_never_printed_on_connection_error(project, ncm):
 
 def test_plugins_lists_sqlite_and_the_builtins(project, ncm):
     names = {p["name"]: p for p in json.loads(ncm("plugins", "--json").stdout)["plugins"]}
-    assert names["sqlite"]["provides"] == {"backends": ["sqlite"]}
+    assert names["sqlite"]["provides"] == {"backends": ["sqlite"], "history_readers": ["sqlite"]}
     assert names["ncm_core.types.hooks"]["version"]
 
 

@@ -1,9 +1,10 @@
 import pytest
 
+from ncm_core.testing.contract import HistoryReaderContract
 from ncm_sql.testing import SQLContract
 
 
-class TestSQLiteContract(SQLContract):
+class TestSQLiteContract(SQLContract, HistoryReaderContract):
     @pytest.fixture
     def database_url(self, tmp_path):
         return f"sqlite+aiosqlite:///{tmp_path}/contract.db"

@@ -15,6 +15,15 @@ def ncm_register_backends(scheme):
 
 
 @hookimpl
+def ncm_register_history_readers(scheme):
+    if scheme is not None and scheme not in SCHEMES:
+        return []
+    from ncm_mysql.reader import MySQLReader
+
+    return [MySQLReader]
+
+
+@hookimpl
 def ncm_register_settings():
     from ncm_mysql.settings import MySQLSettings
 

@@ -9,9 +9,7 @@ mariadb-dump/mysqldump SQL (:mod:`ncm_mysql.dump`).
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -19,7 +17,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import sqlalchemy as sa
 
 from ncm_core.errors import BackupError
-from ncm_mysql import SCHEMES, swap
+from ncm_mysql import SCHEMES, names, swap
 from ncm_mysql import dump as mydump
 from ncm_sql import SQLBackend
 from ncm_sql.backend import PRIVILEGE, READ_ONLY
@@ -29,12 +27,7 @@ if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
 
 log = logging.getLogger("ncm")
-
-
-def lock_name(database: str) -> str:
-    """GET_LOCK's name for a database (names are server-wide, at most 64 characters)."""
-    name = f"ncm:{database}"
-    return name if len(name) <= 64 else "ncm:" + hashlib.sha256(database.encode()).hexdigest()[:60]
+PROCESS = "SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = :id"
 
 
 class TableDefaults:
@@ -103,7 +96,7 @@ class MySQLBackend(SQLBackend):
         """GET_LOCK on the run's connection (ncm_sql's ``session_lock``); the server releases
         it if the session ends (the lock belongs to the connection). Once it is held, what a
         killed restore left is dropped (:func:`ncm_mysql.swap.sweep`)."""
-        name = lock_name(self.sqlalchemy_url().database or "")
+        name = names.lock_name(self.sqlalchemy_url().database or "")
         async with self.session_lock(
                 lambda conn: conn.scalar(sa.text("SELECT GET_LOCK(:n, 0) = 1"), {"n": name}),
                 "SELECT RELEASE_LOCK(:n)", {"n": name}, lambda conn: self._holder(conn, name),
@@ -114,11 +107,11 @@ class MySQLBackend(SQLBackend):
 
     async def lock_holder(self) -> str | None:
         async with self.engine.connect() as conn:
-            return await self._holder(conn, lock_name(self.sqlalchemy_url().database or ""))
+            return await self._holder(conn, names.lock_name(self.sqlalchemy_url().database or ""))
 
     async def break_lock(self) -> str | None:
         """End the connection holding GET_LOCK's lock, which frees it."""
-        name = lock_name(self.sqlalchemy_url().database or "")
+        name = names.lock_name(self.sqlalchemy_url().database or "")
         async with self.engine.connect() as conn:
             holder = await self._holder(conn, name)
             owner = await conn.scalar(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": name})
@@ -130,12 +123,8 @@ class MySQLBackend(SQLBackend):
         owner = await conn.scalar(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": name})
         if owner is None:
             return None
-        row = (await conn.execute(sa.text("SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST "
-                                          "WHERE ID = :id"), {"id": owner})).first()
-        if row is None:
-            return f"connection {owner}"
-        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - (row.TIME or 0)))
-        return f"connection {owner} ({row.USER}@{row.HOST}, since {since})"
+        row = (await conn.execute(sa.text(PROCESS), {"id": owner})).first()
+        return names.holder_text(owner, *(row or (None, None, None)))
 
     # -- backup and restore ----------------------------------------------------------
     async def _client(self) -> mydump.Client:
@@ -185,7 +174,7 @@ class MySQLBackend(SQLBackend):
             await swap.create_side(conn, restore.database, restore.side)
         except swap.ERRORS as exc:
             raise BackupError(f"cannot create the side database {restore.side} that a restore loads into "
-                              f"({getattr(exc, 'orig', exc)}): grant CREATE and DROP on `{swap.side_prefix(restore.database)}%`.*"
+                              f"({getattr(exc, 'orig', exc)}): grant CREATE and DROP on `{names.side_prefix(restore.database)}%`.*"
                               ) from None
 
     async def _drop_side(self, restore: swap.SideRestore) -> bool:

@@ -33,9 +33,7 @@ live restore holds that lock, so its databases are never taken for leftovers.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,20 +42,10 @@ import sqlalchemy as sa
 from pymysql.err import MySQLError
 
 from ncm_mysql.dump import quote_ident
+from ncm_mysql.names import OLD, side_prefix
 
 log = logging.getLogger("ncm")
-SIDE_INFIX = "_ncm_restore_"
 ERRORS = (sa.exc.DBAPIError, MySQLError)  # the server's errors, through SQLAlchemy or the driver's cursor
-OLD = re.compile(r"ncm_old_[0-9a-f]{8}_\d+")  # a live view moved aside by a restore
-
-
-def side_prefix(database: str) -> str:
-    """``<db>_ncm_restore_``; a long name is cut and kept unique with a hash (a database
-    name has at most 64 characters, and ``<id>_old`` takes 12)."""
-    prefix = f"{database}{SIDE_INFIX}"
-    if len(prefix) + 12 > 64:
-        prefix = f"{database[:30]}_{hashlib.sha256(database.encode()).hexdigest()[:8]}{SIDE_INFIX}"
-    return prefix
 
 
 @dataclass

@@ -15,6 +15,15 @@ def ncm_register_backends(scheme):
 
 
 @hookimpl
+def ncm_register_history_readers(scheme):
+    if scheme is not None and scheme not in SCHEMES:
+        return []
+    from ncm_postgres.reader import PostgresReader
+
+    return [PostgresReader]
+
+
+@hookimpl
 def ncm_register_settings():
     from ncm_postgres.settings import PostgresSettings
 

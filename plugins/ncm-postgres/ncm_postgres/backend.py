@@ -9,7 +9,6 @@ connection; the lock lives on its own connection so that it survives them. Backu
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import threading
@@ -19,19 +18,12 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 
 from ncm_core.errors import BackupError
-from ncm_postgres import SCHEMES, asyncpg_adapter
+from ncm_postgres import SCHEMES, asyncpg_adapter, lock
 from ncm_postgres import dump as pgdump
 from ncm_postgres.dump import quote_ident
 from ncm_sql import SQLBackend
 from ncm_sql.backend import PRIVILEGE, READ_ONLY
 from ncm_sql.clitools import describe, dump_to, load_from
-from ncm_sql.sqlfiles import read_sql
-
-def lock_key(database: str, schema: str | None) -> int:
-    """The advisory lock's 64-bit key: one lock per database and schema, same on every machine."""
-    digest = hashlib.sha256(f"ncm:{database}:{schema or ''}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
 
 REFUSALS = {"25006": READ_ONLY, "42501": PRIVILEGE}
 """SQLSTATEs of a refused write: read_only_sql_transaction, insufficient_privilege."""
@@ -96,7 +88,7 @@ class PostgresBackend(SQLBackend):
             "SELECT pg_advisory_unlock(:k)", {"k": key}, lambda conn: self._holder(conn, key), self._where())
 
     def _key(self) -> int:
-        return lock_key(self.sqlalchemy_url().database or "", self.schema)
+        return lock.lock_key(self.sqlalchemy_url().database or "", self.schema)
 
     async def lock_holder(self) -> str | None:
         async with self.engine.connect() as conn:
@@ -109,15 +101,12 @@ class PostgresBackend(SQLBackend):
     async def _holder(self, conn: Any, key: int, terminate: bool = False) -> str | None:
         """Who holds the advisory lock; with ``terminate``, also end that session, which frees
         the lock (``ncm unlock``)."""
-        params = {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF}
-        row = (await conn.execute(sa.text(read_sql("ncm_postgres", "lock_holder.sql")), params)).first()
+        row = (await conn.exec_driver_sql(lock.holder_sql(), lock.halves(key))).first()
         if row is None:
             return None
         if terminate:
             await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": row.pid})
-        since = row.state_change.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if row.state_change else "?"
-        return (f"{row.application_name or 'a session'} (server pid {row.pid}, user {row.usename}, "
-                f"client {row.client or 'local socket'}, since {since})")
+        return lock.holder_text(row._mapping)
 
     async def break_lock(self) -> str | None:
         async with self.engine.connect() as conn:

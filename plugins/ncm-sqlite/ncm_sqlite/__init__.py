@@ -12,3 +12,12 @@ def ncm_register_backends(scheme):
     from ncm_sqlite.backend import SQLiteBackend
 
     return [SQLiteBackend]
+
+
+@hookimpl
+def ncm_register_history_readers(scheme):
+    if scheme is not None and scheme not in SCHEMES:
+        return []
+    from ncm_sqlite.reader import SQLiteReader
+
+    return [SQLiteReader]

@@ -27,7 +27,7 @@ from ncm_core.errors import BackupError, DatabaseRefused, DatabaseUnavailable
 from ncm_core.locking import wait_for
 from ncm_sql import SQLBackend
 from ncm_sql.backend import READ_ONLY
-from ncm_sqlite import SCHEMES, aiosqlite_worker
+from ncm_sqlite import SCHEMES, aiosqlite_worker, sidefiles
 
 
 class SQLiteBackend(SQLBackend):
@@ -98,7 +98,7 @@ class SQLiteBackend(SQLBackend):
         wait for the migration lock (exit 5, naming the holder) is meant.
 
         Every command also removes the scratch copies a killed backup or restore left beside
-        the database (:data:`SCRATCH`); those of one still running are locked and kept."""
+        the database (:data:`ncm_sqlite.sidefiles.SCRATCH`); those of one still running are locked and kept."""
         if self.path is None:
             return
         args, kwargs = self.dialect().create_connect_args(self.sqlalchemy_url())
@@ -106,8 +106,7 @@ class SQLiteBackend(SQLBackend):
             await asyncio.to_thread(lambda: sqlite3.connect(*args, **kwargs).close())
         except sqlite3.Error as exc:
             raise DatabaseUnavailable(f"cannot connect to {self.config.safe_url}: {type(exc).__name__}: {exc}") from None
-        for prefix in SCRATCH:
-            scratch.sweep(self.path.parent, prefix)
+        sidefiles.sweep(self.path)
 
     async def server_info(self) -> dict[str, str]:
         info = await super().server_info()
@@ -121,7 +120,7 @@ class SQLiteBackend(SQLBackend):
         if self.path is None:
             yield
             return
-        lock_path = self._lock_path()
+        lock_path = sidefiles.lock_path(self.path)
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
@@ -136,11 +135,11 @@ class SQLiteBackend(SQLBackend):
                     return False
 
             async def holder() -> str:
-                return self._lock_lines()[0]
+                return sidefiles.lines(self.path)[0]
 
             await wait_for(take, self.config.lock_timeout, str(self.path), holder)
             self._holder = f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}"
-            self._write_lock(fd, self._holder)
+            sidefiles.write(fd, self._holder)
             self._lock_fd = fd
             try:
                 yield
@@ -151,46 +150,19 @@ class SQLiteBackend(SQLBackend):
         finally:
             os.close(fd)
 
-    @staticmethod
-    def _write_lock(fd: int, text: str) -> None:
-        """The lock file's text, written over the old before it is cut to length, so a reader
-        never finds it empty while the lock is held."""
-        data = text.encode()
-        os.pwrite(fd, data, 0)
-        os.ftruncate(fd, len(data))
-
-    def _lock_lines(self) -> list[str]:
-        """The holder (pid, host, since), then the step it said it is on, if any."""
-        return (self._lock_path().read_text(errors="replace").strip().splitlines() or [""]) + [""]
-
     async def note_step(self, version: str, direction: str) -> None:
         """A second line in the lock file: the step the run is on. SQLite runs every step in
         the run's one transaction, so until it commits nothing else tells ``ncm status``."""
         if self._lock_fd is not None:
-            self._write_lock(self._lock_fd, f"{self._holder}\n{'applying' if direction == 'up' else 'reverting'} "
+            sidefiles.write(self._lock_fd, f"{self._holder}\n{'applying' if direction == 'up' else 'reverting'} "
                                             f"{version}")
 
     async def noted_step(self) -> str | None:
-        if await self.lock_holder() is None:
-            return None
-        _, note, *_ = self._lock_lines()
-        return note.split(" ", 1)[1] if " " in note else None
-
-    def _lock_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".ncm-lock")
+        return sidefiles.noted_step(self.path) if self.path is not None else None
 
     async def lock_holder(self) -> str | None:
         """What the holder wrote in the lock file (pid, host, since), while the lock is held."""
-        if self.path is None or not self._lock_path().exists():
-            return None
-        fd = os.open(self._lock_path(), os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            return None
-        except BlockingIOError:
-            return self._lock_lines()[0] or "another process"
-        finally:
-            os.close(fd)
+        return sidefiles.holder(self.path) if self.path is not None else None
 
     # -- backup and restore ----------------------------------------------------------
     def _file(self, doing: str) -> Path:
@@ -223,11 +195,10 @@ class SQLiteBackend(SQLBackend):
 
 
 _COPY_SIZE = 1 << 20
-SCRATCH = (".ncm-backup-", ".ncm-restore-")  # the prefixes of dump's and restore's scratch directories
 
 
 def _dump(path: Path, out: BinaryIO, timeout: float) -> None:
-    with scratch.scratch_dir(path.parent, SCRATCH[0]) as tmp:
+    with scratch.scratch_dir(path.parent, sidefiles.SCRATCH[0]) as tmp:
         copy = tmp / path.name
         with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)) as src, \
                 closing(sqlite3.connect(copy)) as dst:
@@ -237,7 +208,7 @@ def _dump(path: Path, out: BinaryIO, timeout: float) -> None:
 
 
 def _restore(source: BinaryIO, path: Path, timeout: float) -> None:
-    with scratch.scratch_dir(path.parent, SCRATCH[1]) as tmp:
+    with scratch.scratch_dir(path.parent, sidefiles.SCRATCH[1]) as tmp:
         copy = tmp / path.name
         with open(copy, "wb") as f:
             shutil.copyfileobj(source, f, _COPY_SIZE)
