@@ -151,8 +151,10 @@ class SupportsLint(Protocol):
         cannot be read (unparseable SQL, a step that needs rows) is a ``not_analysed``
         operation saying why. Needs no connection."""
 
-    async def live_tables(self) -> set[str]:
-        """The tables (collections) in the connected database now, ncm's own left out."""
+    async def live_schema(self) -> dict[str, dict[str, str]]:
+        """The tables (collections) in the connected database now, ncm's own left out, each
+        with its columns' SQL types (empty for MongoDB): what makes a table "existing", and
+        a column's type when a migration does not give it (``existing_type``)."""
 
 
 Capability = TypeVar("Capability")

@@ -6,6 +6,8 @@ so the step goes on to its next call as if the first had run.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 _LONGEST = 500
@@ -57,6 +59,33 @@ def call_text(target: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> 
     return text if len(text) <= _LONGEST else text[:_LONGEST] + "...)"
 
 
+@dataclass
+class Call:
+    """One recorded call as it was made: ``target`` is what it was called on (``db.users``)."""
+
+    target: str
+    method: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    line: int | None
+
+
+class CallLog(list[str]):
+    """The calls of a step: as text, what a dry run prints; as :class:`Call` objects with the
+    line of the migration file (``path``) that made each one, what ``ncm lint`` reads."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        super().__init__()
+        self.path = path
+        self.calls: list[Call] = []
+
+    def record(self, target: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        from ncm_core.lint.calls import caller_line
+
+        self.append(call_text(f"{target}.{method}", args, kwargs))
+        self.calls.append(Call(target, method, args, kwargs, caller_line(self.path) if self.path else None))
+
+
 class StandIn:
     """A driver object that records its method calls. A name that is a method of ``_real``
     (the driver's class) is recorded as a call on ``_target``; any other name is a child
@@ -65,7 +94,7 @@ class StandIn:
 
     _real: type
 
-    def __init__(self, statements: list[str], target: str) -> None:
+    def __init__(self, statements: CallLog, target: str) -> None:
         self._statements = statements
         self._target = target
 
@@ -81,7 +110,7 @@ class StandIn:
 
     def _record(self, method: str) -> Callable[..., Nothing]:
         def record(*args: Any, **kwargs: Any) -> Nothing:
-            self._statements.append(call_text(f"{self._target}.{method}", args, kwargs))
+            self._statements.record(self._target, method, args, kwargs)
             return Nothing()
 
         return record

@@ -108,7 +108,7 @@ SHARED = [
     Case("DS103", 'op.execute("ALTER TABLE users DROP COLUMN email")  # {line}',
          'op.execute("ALTER TABLE users ADD COLUMN nick VARCHAR(20)")'),
     Case("BC101", 'op.rename_table("users", "people")  # {line}', 'op.create_table("people", sa.Column("id", sa.Integer))'),
-    Case("BC102", 'op.alter_column("users", "email", new_column_name="mail")  # {line}',
+    Case("BC102", 'op.alter_column("users", "email", new_column_name="mail", existing_type=sa.String(100))  # {line}',
          'op.alter_column("users", "email", existing_type=sa.String(100), server_default="x")'),
     Case("BC102", 'op.execute("ALTER TABLE users RENAME COLUMN email TO mail")  # {line}',
          'op.execute("ALTER TABLE users ADD COLUMN mail VARCHAR(100)")'),
@@ -128,3 +128,44 @@ SQL_NOT_MYSQL = [
          'op.add_column("users", sa.Column("nick", sa.String(20), nullable=False, server_default="x"))'),
 ]
 """MF103: MySQL fills an implicit default instead of failing, which is LK202."""
+
+POSTGRES = [
+    Case("LK101", 'op.create_index("ix_users_email", "users", ["email"])  # {line}',
+         'op.create_index("ix_users_email", "users", ["email"], postgresql_concurrently=True)', transactional=False),
+    Case("LK101", 'op.execute("CREATE INDEX ix_users_email ON users (email)")  # {line}',
+         'op.execute("CREATE INDEX CONCURRENTLY ix_users_email ON users (email)")', transactional=False),
+    Case("LK102", 'op.drop_index("ix_users_email", table_name="users")  # {line}',
+         'op.drop_index("ix_users_email", table_name="users", postgresql_concurrently=True)',
+         existing=USERS + "; CREATE INDEX ix_users_email ON users (email)", transactional=False),
+    Case("LK103", 'op.create_index("ix_users_email", "users", ["email"], postgresql_concurrently=True)  # {line}',
+         'op.create_table("t", sa.Column("id", sa.Integer))\nop.create_index("ix_t", "t", ["id"])'),
+    Case("LK104", 'op.create_foreign_key("fk", "orders", "users", ["user_id"], ["id"])  # {line}',
+         'op.create_foreign_key("fk", "orders", "users", ["user_id"], ["id"], postgresql_not_valid=True)',
+         existing=USERS + "; CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER)"),
+    Case("LK105", 'op.execute("ALTER TABLE users ADD CONSTRAINT adult CHECK (age >= 18)")  # {line}',
+         'op.execute("ALTER TABLE users ADD CONSTRAINT adult CHECK (age >= 18) NOT VALID")'),
+    Case("LK106", 'op.alter_column("users", "age", type_=sa.BigInteger, existing_type=sa.Integer)  # {line}',
+         'op.alter_column("users", "email", type_=sa.String(200), existing_type=sa.String(100))'),
+    Case("LK107", 'op.add_column("users", sa.Column("token", sa.Uuid, server_default=sa.text("gen_random_uuid()")))'
+         '  # {line}', 'op.add_column("users", sa.Column("joined", sa.DateTime, server_default=sa.text("now()")))'),
+    Case("LK108", 'op.alter_column("users", "email", nullable=False)  # {line}',
+         'op.alter_column("users", "email", nullable=True)'),
+    Case("MF104", 'op.execute("ALTER TABLE users ALTER COLUMN email SET NOT NULL")  # {line}',
+         'op.execute("ALTER TABLE users ALTER COLUMN email DROP NOT NULL")'),
+    Case("MF105", 'op.alter_column("users", "email", type_=sa.String(20), existing_type=sa.String(100))  # {line}',
+         'op.alter_column("users", "email", type_=sa.Text, existing_type=sa.String(100))'),
+]
+
+MYSQL = [
+    Case("LK201", 'op.alter_column("users", "email", type_=sa.Text, existing_type=sa.String(100))  # {line}',
+         'op.alter_column("users", "email", type_=sa.String(120), existing_type=sa.String(100))'),
+    Case("LK201", 'op.execute("ALTER TABLE users MODIFY COLUMN kind ENUM(\'b\', \'a\')")  # {line}',
+         'op.execute("ALTER TABLE users MODIFY COLUMN kind ENUM(\'a\', \'b\', \'c\')")',
+         existing="CREATE TABLE users (id INTEGER PRIMARY KEY, kind ENUM('a', 'b'))"),
+    Case("LK202", 'op.add_column("users", sa.Column("nick", sa.String(20), nullable=False))  # {line}',
+         'op.add_column("users", sa.Column("nick", sa.String(20), nullable=False, server_default="x"))'),
+    Case("MF104", 'op.alter_column("users", "email", nullable=False, existing_type=sa.String(100))  # {line}',
+         'op.alter_column("users", "email", nullable=True, existing_type=sa.String(100))'),
+    Case("MF105", 'op.execute("ALTER TABLE users MODIFY COLUMN email VARCHAR(20)")  # {line}',
+         'op.execute("ALTER TABLE users MODIFY COLUMN email VARCHAR(200)")'),
+]

@@ -94,7 +94,8 @@ async def lint(config: MigrationConfig, backend: Backend, order: list[Migration]
     chosen one that are not chosen only tell, without the live schema, which tables exist."""
     linter = require(backend, SupportsLint, "lint migrations")
     report = Report([m.version for m in chosen], live)
-    tables = Tables(await linter.live_tables() if live else set(), live)
+    columns = await linter.live_schema() if live else {}
+    tables = Tables(set(columns), live)
     active = rules()
     last = order.index(chosen[-1]) if chosen else -1
     for migration in order[: last + 1]:
@@ -102,7 +103,7 @@ async def lint(config: MigrationConfig, backend: Backend, order: list[Migration]
             continue
         operations = await _capture(linter, migration)
         scope = Scope(migration, backend.DATABASE_TYPE, tables.existing, backend.is_atomic(migration), live,
-                      tables.fresh)
+                      tables.fresh, columns)
         found = []
         for op in operations:
             if migration in chosen:

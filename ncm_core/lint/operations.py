@@ -58,6 +58,12 @@ class Scope:
     fresh: set[str] = field(default_factory=set)
     """Tables this migration (or an earlier one of this plan) creates: dropping or renaming one
     of them loses nothing that is deployed."""
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The live tables' columns with their SQL types (when ``live``)."""
+
+    def column_type(self, table: str | None, column: str | None) -> str | None:
+        """A live column's type: what an ``alter_column`` changes it from when it does not say."""
+        return self.columns.get(table or "", {}).get(column or "")
 
     @property
     def data_migration(self) -> bool:
@@ -65,3 +71,9 @@ class Scope:
 
     def exists(self, table: str | None) -> bool:
         return table is not None and table in self.existing
+
+    def may_hold_data(self, table: str | None) -> bool:
+        """Whether dropping or renaming ``table`` may lose what is deployed: with the live
+        schema, whether it is there; without it, unless this plan creates it (a table no
+        migration creates may have been made by hand)."""
+        return self.exists(table) if self.live else table not in self.fresh

@@ -27,6 +27,14 @@ from alembic import op
 def upgrade() -> None:
     op.execute("CREATE TABLE one_way (id INTEGER)")
 '''
+TABLES = '''"""Two tables."""
+from alembic import op
+
+
+def upgrade() -> None:
+    op.execute("CREATE TABLE legacy (id INTEGER)")
+    op.execute("CREATE TABLE other (id INTEGER)")
+'''
 DROPS = '''"""Drops a table."""
 from alembic import op
 
@@ -99,7 +107,8 @@ CASES = {
     "status": ("ncm status", lambda p, n: (applied(p, n), written(p, n, "002_more")), ["status"], 0, "migrations"),
     "status-failed": ("ncm status", failed, ["status"], 0, "failed"),
     "validate": ("ncm validate", lambda p, n: written(p, n, "001_one_way", ONE_WAY), ["validate"], 0, "problems"),
-    "lint": ("ncm lint", lambda p, n: written(p, n, "001_drop", DROPS), ["lint"], 3, "findings"),
+    "lint": ("ncm lint", lambda p, n: (applied(p, n, "001_tables", TABLES), written(p, n, "002_drop", DROPS)),
+             ["lint"], 3, "findings"),
     "validate-invalid": ("ncm validate", failed, ["validate"], 3, "problems"),
     "history": ("ncm history", applied, ["history"], 0, "records"),
     "history-audit": ("ncm history", applied, ["history", "--audit"], 0, "audit"),

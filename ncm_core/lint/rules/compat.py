@@ -18,7 +18,7 @@ class TableRenamed(LintRule):
              "move the reads, then drop the old one in a later release")
 
     def check(self, op: Operation, scope: Scope) -> str | None:
-        if op.table in scope.fresh:
+        if not scope.may_hold_data(op.table):
             return None
         return (f"renames {table_word(scope.database_type)} {op.table} to {op.details.get('new_name')}: the "
                 "running app's queries on the old name fail from then on")
@@ -33,7 +33,7 @@ class ColumnRenamed(LintRule):
              "in a later release")
 
     def check(self, op: Operation, scope: Scope) -> str | None:
-        if op.table in scope.fresh:
+        if not scope.may_hold_data(op.table):
             return None
         return (f"renames {column_word(scope.database_type)} {op.table}.{op.column} to "
                 f"{op.details.get('new_name')}: the running app still uses the old name")

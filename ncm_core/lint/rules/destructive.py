@@ -28,7 +28,7 @@ class TableDropped(LintRule):
              "drop it in a later one")
 
     def check(self, op: Operation, scope: Scope) -> str | None:
-        if op.table in scope.fresh:
+        if not scope.may_hold_data(op.table):
             return None
         return f"drops {table_word(scope.database_type)} {op.table}: its rows are gone and the running app's queries on it fail"
 
@@ -42,7 +42,7 @@ class ColumnDropped(LintRule):
              "copy the values aside if they may be needed")
 
     def check(self, op: Operation, scope: Scope) -> str | None:
-        if op.table in scope.fresh:
+        if not scope.may_hold_data(op.table):
             return None
         return (f"drops {column_word(scope.database_type)} {op.table}.{op.column}: its values are gone and "
                 "the running app fails where it still reads or writes it")

@@ -12,3 +12,10 @@ def ncm_register_backends(scheme):
     from ncm_mongo.backend import MongoBackend
 
     return [MongoBackend]
+
+
+@hookimpl
+def ncm_register_lint_rules():
+    from ncm_mongo.lint import RULES
+
+    return RULES

@@ -219,6 +219,15 @@ class MongoBackend(Backend):
             ctx.statements.append(f"// dry run stopped here: {describe(exc)}")
         return ctx.statements
 
+    async def lint_capture(self, migration: Migration) -> list[Any]:
+        from ncm_mongo.lint import capture
+
+        return await capture(self, migration)
+
+    async def live_schema(self) -> dict[str, dict[str, str]]:
+        names = set(await self.db.list_collection_names()) - {documents.HISTORY, documents.AUDIT, documents.LOCK}
+        return dict.fromkeys(names, {})
+
     # -- backup and restore ----------------------------------------------------------
     async def dump(self, out: BinaryIO) -> dict[str, Any]:
         """Every collection, view and time series (history and audit included; the lock,

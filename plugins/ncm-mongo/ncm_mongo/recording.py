@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.asynchronous.mongo_client import AsyncMongoClient
 
 from ncm_core.step import BaseStepContext
-from ncm_core.standins import Nothing, StandIn, call_text
+from ncm_core.standins import CallLog, Nothing, StandIn, call_text
 from ncm_mongo.context import MongoStepContext, after
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class RecordingDatabase(Leads, StandIn):
 class RecordingClient(StandIn):
     _real = AsyncMongoClient
 
-    def __init__(self, statements: list[str], database: str) -> None:
+    def __init__(self, statements: CallLog, database: str) -> None:
         super().__init__(statements, "client")
         self.default = RecordingDatabase(self, database)
 
@@ -91,7 +91,7 @@ class RecordingContext(MongoStepContext):
     ``run_sync`` are the step context's."""
 
     def __init__(self, config: MigrationConfig, database: str, migration: Migration) -> None:
-        self.statements: list[str] = []
+        self.statements = CallLog(migration.path)
         self.client = RecordingClient(self.statements, database)
         self.db = self.client.default
         BaseStepContext.__init__(self, migration, config, RecordingSession(self.client))

@@ -28,3 +28,10 @@ def ncm_register_settings():
     from ncm_mysql.settings import MySQLSettings
 
     return [MySQLSettings]
+
+
+@hookimpl
+def ncm_register_lint_rules():
+    from ncm_mysql.lint import RULES
+
+    return RULES

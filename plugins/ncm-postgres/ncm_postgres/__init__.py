@@ -28,3 +28,10 @@ def ncm_register_settings():
     from ncm_postgres.settings import PostgresSettings
 
     return [PostgresSettings]
+
+
+@hookimpl
+def ncm_register_lint_rules():
+    from ncm_postgres.lint import RULES
+
+    return RULES

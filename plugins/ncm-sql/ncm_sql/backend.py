@@ -472,10 +472,13 @@ class SQLBackend(Backend):
 
         return await Capture(self, migration).run()
 
-    async def live_tables(self) -> set[str]:
+    async def live_schema(self) -> dict[str, dict[str, str]]:
+        from ncm_sql.lint.capture import live_schema
+
         async with self.engine.connect() as conn:
-            names = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names(schema=self.schema))
-        return set(names) - {self.history_table.name, self.audit_table.name}
+            schema = await conn.run_sync(live_schema, self.schema)
+        return {name: columns for name, columns in schema.items()
+                if name not in (self.history_table.name, self.audit_table.name)}
 
     @asynccontextmanager
     async def dry_run_scope(self) -> AsyncIterator[None]:

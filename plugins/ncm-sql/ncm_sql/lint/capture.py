@@ -16,10 +16,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ncm_core.lint import calls
 from ncm_core.lint.operations import Operation
 from ncm_core.progress import progress
 from ncm_core.step import StepForm
-from ncm_sql.lint import calls, convert, statements
+from ncm_sql.lint import convert, statements
 
 if TYPE_CHECKING:
     from ncm_core.migration import Migration
@@ -120,3 +121,13 @@ class LintContext:
 
     async def run_sync(self, fn: Callable[..., Any], wants_ctx: bool = False) -> Any:
         return self.capture.run_plain(fn, self if wants_ctx else None)
+
+
+def live_schema(connection: Any, schema: str | None) -> dict[str, dict[str, str]]:
+    """Every table of ``schema`` with its columns' types, as the dialect writes them."""
+    import sqlalchemy as sa
+
+    inspector = sa.inspect(connection)
+    return {table: {c["name"]: str(c["type"].compile(dialect=connection.dialect))
+                    for c in inspector.get_columns(table, schema=schema)}
+            for table in inspector.get_table_names(schema=schema)}

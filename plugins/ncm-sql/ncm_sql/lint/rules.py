@@ -19,7 +19,8 @@ def type_change(op: Operation, scope: Scope):  # type: ignore[no-untyped-def]
     new = types.parse(op.details.get("type"), dialect)
     if new is None:
         return None
-    return types.parse(op.details.get("existing_type"), dialect), new
+    existing = op.details.get("existing_type") or scope.column_type(op.table, op.column)
+    return types.parse(existing, dialect), new
 
 
 class NarrowedType(LintRule):
@@ -52,7 +53,7 @@ class WholeTableWrite(LintRule):
              "each, so locks and undo stay small and the run can be stopped")
 
     def check(self, op: Operation, scope: Scope) -> str | None:
-        if op.details.get("where") or not scope.data_migration or op.table in scope.fresh:
+        if op.details.get("where") or not scope.data_migration or not scope.may_hold_data(op.table):
             return None
         verb = "updates" if op.kind == "update" else "deletes"
         return f"{verb} every row of {op.table} in one statement: one long transaction that locks them all"
