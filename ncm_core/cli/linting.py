@@ -37,13 +37,13 @@ def lint(
         from ncm_core.lint import run
 
         report = await run.lint_selected(runner, paths or [], base, all_)
-        _print(report, output, runner)
+        _print(report, output)
         return ValidationFailed.exit_code if report.blocking(warnings_as_errors) else 0
 
     return with_runner(go, connect=False, **overrides)
 
 
-def _print(report: Any, output: str, runner: Any) -> None:
+def _print(report: Any, output: str) -> None:
     if output == "json":
         print_json({"migrations": report.migrations, "live_schema": report.live, "counts": report.counts(),
                     "findings": [f.as_json() for f in report.findings]})
@@ -52,7 +52,7 @@ def _print(report: Any, output: str, runner: Any) -> None:
 
         from ncm_core.lint import sarif
 
-        sys.stdout.write(json.dumps(sarif.document(report, runner.config), indent=2) + "\n")
+        sys.stdout.write(json.dumps(sarif.document(report), indent=2) + "\n")
     else:
         print_text(report)
 

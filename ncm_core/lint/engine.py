@@ -80,10 +80,10 @@ def rules() -> list[LintRule]:
     return [cls() for cls in plugins.collect("ncm_register_lint_rules").values()]
 
 
-def known_codes() -> dict[str, tuple[Severity, str]]:
-    """Every code with its default severity and summary: the rules' and the engine's."""
-    codes = {code: (severity, summary) for code, (severity, summary, _) in ENGINE_CODES.items()}
-    codes.update({cls.PLUGIN_NAME: (cls.severity, cls.summary)
+def known_codes() -> dict[str, tuple[Severity, str, str]]:
+    """Every code with its default severity, summary and safer way: the rules' and the engine's."""
+    codes = dict(ENGINE_CODES)
+    codes.update({cls.PLUGIN_NAME: (cls.severity, cls.summary, cls.safer)
                   for cls in plugins.collect("ncm_register_lint_rules").values()})
     return codes
 

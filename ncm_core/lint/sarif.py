@@ -9,42 +9,48 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ncm_core.lint.engine import known_codes
-from ncm_core.lint.findings import Severity
+from ncm_core.lint.findings import Finding, Severity
 
 if TYPE_CHECKING:
-    from ncm_core.config import MigrationConfig
     from ncm_core.lint.engine import Report
 
-SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-DOCS = "https://github.com/ncm-project/ncm/blob/main/docs/lint.md"
+SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note", Severity.OFF: "none"}
 
 
-def document(report: Report, config: MigrationConfig) -> dict[str, Any]:
+def document(report: Report) -> dict[str, Any]:
     codes = known_codes()
     used = sorted({f.code for f in report.findings})
     index = {code: i for i, code in enumerate(used)}
-    rules = [{"id": code, "shortDescription": {"text": codes.get(code, (Severity.WARNING, code))[1]},
-              "helpUri": f"{DOCS}#{code.lower()}",
-              "defaultConfiguration": {"level": LEVELS[codes.get(code, (Severity.WARNING, ""))[0]]}}
-             for code in used]
-    results = []
-    for f in report.findings:
-        result: dict[str, Any] = {
-            "ruleId": f.code, "ruleIndex": index[f.code], "level": LEVELS[f.severity],
-            "message": {"text": f"{f.message}. Safer: {f.safer}" if f.safer else f.message},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(f.path)},
-                                                **({"region": {"startLine": f.line}} if f.line else {})}}],
-            "properties": {"version": f.version, "observed": f.observed},
-        }
-        if f.suppressed is not None:
-            result["suppressions"] = [{"kind": "inSource", "justification": f.suppressed}]
-        results.append(result)
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [{
-        "tool": {"driver": {"name": "ncm lint", "informationUri": DOCS, "rules": rules}},
-        "results": results,
+        "tool": {"driver": {"name": "ncm lint", "rules": [_rule(code, codes.get(code)) for code in used]}},
+        "results": [_result(f, index[f.code]) for f in report.findings],
         "properties": {"liveSchema": report.live, "migrations": report.migrations},
     }]}
+
+
+def _rule(code: str, known: tuple[Severity, str, str] | None) -> dict[str, Any]:
+    severity, summary, safer = known or (Severity.WARNING, code, "")
+    rule: dict[str, Any] = {"id": code, "shortDescription": {"text": summary},
+                            "defaultConfiguration": {"level": LEVELS[severity]}}
+    if safer:
+        rule["help"] = {"text": f"Safer: {safer} (docs/lint.md, {code})"}
+    return rule
+
+
+def _result(f: Finding, rule_index: int) -> dict[str, Any]:
+    location: dict[str, Any] = {"artifactLocation": {"uri": _uri(f.path)}}
+    if f.line:
+        location["region"] = {"startLine": f.line}
+    result: dict[str, Any] = {
+        "ruleId": f.code, "ruleIndex": rule_index, "level": LEVELS[f.severity],
+        "message": {"text": f"{f.message}. Safer: {f.safer}" if f.safer else f.message},
+        "locations": [{"physicalLocation": location}],
+        "properties": {"version": f.version, "observed": f.observed},
+    }
+    if f.suppressed is not None:
+        result["suppressions"] = [{"kind": "inSource", "justification": f.suppressed}]
+    return result
 
 
 def _uri(path: Path) -> str:
