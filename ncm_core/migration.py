@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from ncm_core import static_read
+from ncm_core.static_cache import MISSING, StaticCache
 from ncm_core.errors import MigrationFileError
 from ncm_core.step import Step, StepContext, StepForm
 
@@ -212,17 +213,18 @@ def load_migrations(directory: Path, known: dict[Path, Migration] | None = None,
     return sorted(loaded, key=lambda m: natural_key(m.path.stem))
 
 
-def load_migration(path: Path) -> Migration:
+def load_migration(path: Path, cache: StaticCache | None = None) -> Migration:
     """Load one file; an Alembic revision (it defines ``revision``) may have any name, so the
     name is checked only after the import shows that it is not one. A plain file is read from
-    its syntax tree and imported only when it runs (``ncm_core.static_read``)."""
+    its syntax tree (or what ``cache`` kept of it) and imported only when it runs
+    (``ncm_core.static_read``)."""
     source = path.read_bytes()
     migration = Migration(version=path.stem, path=path, checksum=_checksum(source))
-    try:
-        tree = ast.parse(source, filename=str(path))
-    except SyntaxError as exc:
-        raise MigrationFileError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
-    static = static_read.read(source, tree, {"MigrationType": dict(MigrationType.__members__)})
+    static = cache.get(path.name, migration.checksum) if cache is not None else MISSING
+    if static is MISSING:
+        static = _read_static(path, source)
+        if cache is not None:
+            cache.put(path.name, migration.checksum, static)
     if static is not None:
         return _deferred(migration, static)
     module = _import(path, migration)
@@ -244,6 +246,14 @@ def load_migration(path: Path) -> Migration:
     _read_steps(migration, module)
     _read_metadata(migration, module, classes[0] if classes else None)
     return migration
+
+
+def _read_static(path: Path, source: bytes) -> static_read.StaticFile | None:
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        raise MigrationFileError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    return static_read.read(source, tree, {"MigrationType": dict(MigrationType.__members__)})
 
 
 def _deferred(migration: Migration, static: static_read.StaticFile) -> Migration:

@@ -115,13 +115,35 @@ def console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=not stream.isatty())
 
 
+def on_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def say(line: str, wrap: bool = True) -> None:
+    """A line on stdout as it is: through rich's console on a terminal (wrapped to its width),
+    plain off one, where nothing may be wrapped and importing rich would cost a command that
+    every deploy runs more than the rest of its output."""
+    if on_terminal():
+        console().print(line, markup=False, soft_wrap=not wrap)
+    else:
+        sys.stdout.write(line + "\n")
+
+
+def coloured(text: str, style: str) -> Any:
+    """A table cell in a colour on a terminal; the plain text off one."""
+    if not on_terminal():
+        return text
+    from rich.text import Text
+
+    return Text(text, style=style)
+
+
 def print_table(headers: list[str], rows: list[list[Any]], title: str | None = None, keep: tuple[int, ...] = (0,)) -> None:
     """A table on stdout. On a terminal, rich's, where the ``keep`` columns (the version) are
     never cut or folded and the others fold to fit; off one, plain columns padded with spaces,
     never wrapped, so that a script, ``grep`` or a file gets every value whole. A cell may be a
     rich ``Text`` (for its colour); its plain text is what goes off a terminal."""
-    out = console()
-    if out.is_terminal:
+    if on_terminal():
         from rich.table import Column, Table
 
         columns = [Column(h, no_wrap=True, min_width=max([len(h), *(len(str(r[i])) for r in rows)]))
@@ -129,7 +151,7 @@ def print_table(headers: list[str], rows: list[list[Any]], title: str | None = N
         table = Table(*columns, title=title, title_justify="left")
         for row in rows:
             table.add_row(*row)
-        out.print(table)
+        console().print(table)
         return
     lines = [headers, *([str(cell) for cell in row] for row in rows)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]

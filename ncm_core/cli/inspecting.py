@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from cyclopts import Parameter
 
-from ncm_core.cli.common import JsonFlag, console, print_json, print_table, with_runner
+from ncm_core.cli.common import JsonFlag, coloured, console, print_json, print_table, say, with_runner
 from ncm_core.errors import MigrationFailed, UsageError, ValidationFailed
 
 DriftFlag = Annotated[bool, Parameter(help="also compare the live schema with the SQLAlchemy models; differences "
@@ -34,7 +34,7 @@ def status(*, exit_code: ExitCodeFlag = False, json_: JsonFlag = False) -> int:
             _print_status(state)
         return _status_code(state) if exit_code else 0
 
-    return with_runner(go, connect=False)
+    return with_runner(go, connect=False, migrations=False)
 
 
 def _status_code(state: dict[str, Any]) -> int:
@@ -46,24 +46,20 @@ def _status_code(state: dict[str, Any]) -> int:
 
 
 def _print_status(state: dict[str, Any]) -> None:
-    from rich.text import Text
-
     colours = {"applied": "green", "baseline": "green", "pending": "yellow", "failed": "red", "changed": "red",
                "missing": "red", "interrupted": "red", "in progress": "yellow"}
-    rows = [[m["version"], m["description"], m["type"], Text(m["state"], style=colours.get(m["state"], "white")),
+    rows = [[m["version"], m["description"], m["type"], coloured(m["state"], colours.get(m["state"], "white")),
              (m["applied_at"] or "").replace("T", " ").removesuffix("+00:00")] for m in state["migrations"]]
     print_table(["version", "description", "type", "state", "applied at"], rows,
                 title=f"{state['database']} ({state['backend']})")
-    out = console()
-    out.print(f"current: {state['current'] or '(none)'}; pending: {state['pending']}; failed: {state['failed']}",
-              markup=False)
+    say(f"current: {state['current'] or '(none)'}; pending: {state['pending']}; failed: {state['failed']}")
     if state["lock_holder"]:
-        out.print(f"lock: held by {state['lock_holder']}", markup=False)
+        say(f"lock: held by {state['lock_holder']}")
     for m in state["migrations"]:
         if m["state"] == "failed" and m["error"]:
-            out.print(f"failed: {m['error']}", markup=False, soft_wrap=True)
+            say(f"failed: {m['error']}", wrap=False)
         if m["recovery"]:
-            out.print(f"interrupted: {m['recovery']}", markup=False)
+            say(f"interrupted: {m['recovery']}")
 
 
 def current(*, json_: JsonFlag = False) -> int:
@@ -75,7 +71,7 @@ def current(*, json_: JsonFlag = False) -> int:
             print_json({"database": runner.config.safe_url, "heads": heads})
         else:
             for head in heads:
-                console().print(head, markup=False)
+                say(head)
         return 0
 
     return with_runner(go)

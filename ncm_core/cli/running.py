@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from cyclopts import Parameter
 
-from ncm_core.cli.common import JsonFlag, console, print_json, with_runner
+from ncm_core.cli.common import JsonFlag, console, print_json, say, with_runner
 from ncm_core.errors import MigrationFailed, UsageError
 from ncm_core.hookspecs import hookimpl
 
@@ -103,11 +103,10 @@ def run(
                 console().print("nothing to apply")
         else:
             applied = sum(r["status"] == "applied" for r in results)
-            out = console()
             if runner.last_backup is not None:
-                out.print(f"backup written to {runner.last_backup['location']}", markup=False)
-            out.print("nothing to apply: the database is up to date" if not results else
-                      f"{applied} migration(s) applied" + (", then the run stopped on a failure" if _failed(results) else ""))
+                say(f"backup written to {runner.last_backup['location']}")
+            say("nothing to apply: the database is up to date" if not results else
+                f"{applied} migration(s) applied" + (", then the run stopped on a failure" if _failed(results) else ""))
         return MigrationFailed.exit_code if _failed(results) else 0
 
     return _reporting(lambda: with_runner(go, connect=False, database_type=database), quiet=json_ or dry_run)

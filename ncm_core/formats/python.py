@@ -8,6 +8,7 @@ from typing import Any
 
 from ncm_core.formats.interface import MigrationFormat
 from ncm_core.migration import Migration, checksum, load_migration
+from ncm_core.static_cache import StaticCache
 
 
 class PythonFormat(MigrationFormat):
@@ -29,9 +30,17 @@ class PythonFormat(MigrationFormat):
         return load_migration(path)
 
     def load_all(self, paths: list[Path], config: Any, known: dict[Path, Migration]) -> list[Migration]:
-        """A file whose checksum matches the previous load is not imported again."""
+        """A file whose checksum matches the previous load is not read again; one that matches
+        what the directory's static cache holds is not parsed again."""
+        caches: dict[Path, StaticCache] = {}
         loaded = []
         for path in paths:
             previous = known.get(path)
-            loaded.append(previous if previous and previous.checksum == checksum(path) else load_migration(path))
+            if previous and previous.checksum == checksum(path):
+                loaded.append(previous)
+                continue
+            cache = caches.get(path.parent) or caches.setdefault(path.parent, StaticCache(path.parent))
+            loaded.append(load_migration(path, cache))
+        for directory, cache in caches.items():
+            cache.save({p.name for p in paths if p.parent == directory})
         return loaded
