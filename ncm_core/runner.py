@@ -12,13 +12,14 @@ import re
 import socket
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ncm_core import adoption, backup, plugins, sumfile
+from ncm_core.lint import gate as lint_gate
 from ncm_core import autogenerate as filling
 from ncm_core.backend import Backend, GeneratedSteps
 from ncm_core.capabilities import (
@@ -183,8 +184,10 @@ class MigrationRunner:
         return {r.version: r for r in await self.db.read_history()}
 
     # -- running ---------------------------------------------------------------------
-    async def run_migrations(self, target_version: str | None = None, dry_run: bool = False) -> list[dict[str, Any]]:
-        """Apply pending migrations (up to ``target_version``); one result dict per step."""
+    async def run_migrations(self, target_version: str | None = None, dry_run: bool = False,
+                             allow: Collection[str] = ()) -> list[dict[str, Any]]:
+        """Apply pending migrations (up to ``target_version``); one result dict per step.
+        ``allow``: the lint codes whose error-level findings lint on run lets through."""
         graph = self.load()
         target = graph.resolve(target_version) if target_version is not None else None
         if dry_run:
@@ -200,6 +203,8 @@ class MigrationRunner:
                 self._warn_on_run(problems)
                 plan = self._runnable(self._pending(graph, history, target), "up")
                 self._refuse_interrupted(plan, history)
+                if plan and lint_gate.applies(self):
+                    await lint_gate.check_plan(self, plan, allow)
             except ValidationFailed as exc:
                 self._hook("ncm_on_refused", direction="up", error=exc)
                 raise

@@ -80,9 +80,13 @@ def run(
     database: Annotated[str | None, Parameter(help="expected database type (postgresql, mysql, sqlite, mongodb)")] = None,
     sql: SqlFlag = False,
     from_: FromFlag = None,
+    allow: Annotated[list[str] | None, Parameter(
+        help="where lint on run is on ([lint] on_run, production by default): run despite this code's "
+             "error-level findings, once reviewed (repeat for several; the audit log records it)")] = None,
     json_: JsonFlag = False,
 ) -> int:
-    """Apply pending migrations in dependency order."""
+    """Apply pending migrations in dependency order. In production (``[lint] on_run``) the plan
+    is linted first, and error-level findings refuse the run (docs/lint.md)."""
     if sql or from_ is not None:
         return _script(lambda runner: runner.run_script(target_version=target_version, start=from_), sql, from_,
                        database_type=database)
@@ -92,7 +96,7 @@ def run(
             results = []
         else:
             await runner.initialize()
-            results = await runner.run_migrations(target_version=target_version, dry_run=dry_run)
+            results = await runner.run_migrations(target_version=target_version, dry_run=dry_run, allow=allow or ())
         if runner.stop_requested is not None:
             return 0  # the exit line says what stuck
         if json_:
