@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ncm_core.backend import Backend, GeneratedSteps
     from ncm_core.history import AuditEntry, HistoryRecord
     from ncm_core.lint.operations import Operation
+    from ncm_core.lint.trace import Traced
     from ncm_core.migration import Migration
 
 
@@ -155,6 +156,18 @@ class SupportsLint(Protocol):
         """The tables (collections) in the connected database now, ncm's own left out, each
         with its columns' SQL types (empty for MongoDB): what makes a table "existing", and
         a column's type when a migration does not give it (``existing_type``)."""
+
+
+@runtime_checkable
+class SupportsLintTrace(Protocol):
+    """``ncm lint --trace``: the pending migrations run against the real database inside a
+    transaction that is always rolled back, and what each statement did is observed."""
+
+    async def trace(self, migrations: list[Migration]) -> list[Traced]:
+        """Run ``migrations``' up steps in order, in one transaction rolled back at the end, and
+        return per statement the locks it took, the tables it rewrote and its duration. A
+        statement that cannot run in a transaction, or a step whose SQL is not known before it
+        runs, is returned with a ``note`` saying how it was traced, or why not."""
 
 
 Capability = TypeVar("Capability")

@@ -24,6 +24,9 @@ def lint(
         name="--format", help="text, json (docs/json.md) or sarif (SARIF 2.1.0, for code scanning)")] = "text",
     json_: JsonFlag = False,
     warnings_as_errors: Annotated[bool, Parameter(help="exit 3 on warnings too", negative="")] = False,
+    trace: Annotated[bool, Parameter(help="PostgreSQL: also run the migrations in a transaction that is rolled back "
+                                          "and report each statement's locks, rewrites and duration (docs/lint.md)",
+                                     negative="")] = False,
     environment: Annotated[Literal["development", "testing", "staging", "production"] | None, Parameter(
         help="the environment whose settings (database, [lint]) to use")] = None,
 ) -> int:
@@ -36,7 +39,7 @@ def lint(
     async def go(runner: Any) -> int:
         from ncm_core.lint import run
 
-        report = await run.lint_selected(runner, paths or [], base, all_)
+        report = await run.lint_selected(runner, paths or [], base, all_, trace)
         _print(report, output)
         return ValidationFailed.exit_code if report.blocking(warnings_as_errors) else 0
 
@@ -45,8 +48,9 @@ def lint(
 
 def _print(report: Any, output: str) -> None:
     if output == "json":
+        traced = {"trace": [t.as_json() for t in report.traced]} if report.traced is not None else {}
         print_json({"migrations": report.migrations, "live_schema": report.live, "counts": report.counts(),
-                    "findings": [f.as_json() for f in report.findings]})
+                    "findings": [f.as_json() for f in report.findings], **traced})
     elif output == "sarif":
         import json
 
@@ -57,9 +61,10 @@ def _print(report: Any, output: str) -> None:
         print_text(report)
 
 
-def print_text(report: Any, stream: Any = None) -> None:
-    """One block per finding: where, level and code, what will happen, the safer way."""
-    out = console(stderr=stream is sys.stderr)
+def print_text(report: Any) -> None:
+    """One block per finding: where, level and code, what will happen, the safer way; then,
+    with --trace, one line per statement."""
+    out = console()
     for f in report.findings:
         tag = f"{f.severity.value} {f.code}" + (" (observed)" if f.observed else "")
         out.print(f"{f.location()}: {tag}: {f.message}", markup=False, soft_wrap=True)
@@ -67,6 +72,14 @@ def print_text(report: Any, stream: Any = None) -> None:
             out.print(f"    allowed: {f.suppressed}", markup=False, soft_wrap=True)
         elif f.safer:
             out.print(f"    safer: {f.safer}", markup=False, soft_wrap=True)
+    for t in report.traced or []:
+        locks = ", ".join(f"{lock.mode} on {lock.table}" + (" (blocks writes)" if lock.blocks_writes else "")
+                          for lock in t.locks) or "no lock on an existing table"
+        timing = f"{t.duration_ms:.1f} ms" if t.duration_ms is not None else "-"
+        rewrote = f"; rewrote {', '.join(t.rewrote)}" if t.rewrote else ""
+        note = f"; {t.note}" if t.note else ""
+        out.print(f"trace {t.version}:{t.line or '-'}  {' '.join(t.statement.split())[:100]}  {timing}  {locks}"
+                  f"{rewrote}{note}", markup=False, soft_wrap=True)
     counts = report.counts()
     schema = "the live schema" if report.live else "the migrations (database not reachable)"
     out.print(f"{counts['error']} error(s), {counts['warning']} warning(s) in {len(report.migrations)} "

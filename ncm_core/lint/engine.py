@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ncm_core import plugins
-from ncm_core.capabilities import SupportsLint, require
+from ncm_core.capabilities import SupportsLint, SupportsLintTrace, require
 from ncm_core.lint import suppress
 from ncm_core.lint.findings import Finding, Severity
 from ncm_core.lint.operations import Operation, Scope
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ncm_core.backend import Backend
     from ncm_core.config import MigrationConfig
     from ncm_core.lint.interface import LintRule
+    from ncm_core.lint.trace import Traced
     from ncm_core.migration import Migration
 
 ENGINE_CODES: dict[str, tuple[Severity, str, str]] = {
@@ -24,6 +25,8 @@ ENGINE_CODES: dict[str, tuple[Severity, str, str]] = {
               "write the change with Alembic's op (op.drop_column, op.create_index ...) so that it can be read"),
     "NA102": (Severity.WARNING, "migration not analysed",
               "keep schema changes in a plain def upgrade() of op calls; read rows only in data migrations"),
+    "LK100": (Severity.WARNING, "lock that blocks writes (observed by --trace)",
+              "see the static LK finding on the same line; take the change apart so that no step holds the lock long"),
     "SP101": (Severity.WARNING, "unused suppression", "remove the comment: nothing on its line needs it any more"),
     "SP102": (Severity.ERROR, "suppression without a reason",
               "say why after the code: # ncm: allow DS102 -- the table was emptied in 0042"),
@@ -36,6 +39,8 @@ class Report:
     migrations: list[str]
     live: bool
     findings: list[Finding] = field(default_factory=list)
+    traced: list[Traced] | None = None
+    """With ``--trace``: every statement as the database ran it."""
 
     def blocking(self, warnings_as_errors: bool = False) -> list[Finding]:
         levels = {Severity.ERROR, Severity.WARNING} if warnings_as_errors else {Severity.ERROR}
@@ -89,14 +94,18 @@ def known_codes() -> dict[str, tuple[Severity, str, str]]:
 
 
 async def lint(config: MigrationConfig, backend: Backend, order: list[Migration], chosen: list[Migration],
-               live: bool) -> Report:
+               live: bool, trace: bool = False) -> Report:
     """Lint ``chosen`` (a part of ``order``, the whole set in order). Migrations before the last
-    chosen one that are not chosen only tell, without the live schema, which tables exist."""
+    chosen one that are not chosen only tell, without the live schema, which tables exist.
+    With ``trace``, ``chosen`` also runs in a transaction that is rolled back, and what the
+    database did adds observed findings."""
     linter = require(backend, SupportsLint, "lint migrations")
+    tracer = require(backend, SupportsLintTrace, "trace migrations (--trace)") if trace else None
     report = Report([m.version for m in chosen], live)
     columns = await linter.live_schema() if live else {}
     tables = Tables(set(columns), live)
     active = rules()
+    found: dict[Migration, list[Finding]] = {m: [] for m in chosen}
     last = order.index(chosen[-1]) if chosen else -1
     for migration in order[: last + 1]:
         if migration not in chosen and live:
@@ -104,16 +113,29 @@ async def lint(config: MigrationConfig, backend: Backend, order: list[Migration]
         operations = await _capture(linter, migration)
         scope = Scope(migration, backend.DATABASE_TYPE, tables.existing, backend.is_atomic(migration), live,
                       tables.fresh, columns)
-        found = []
         for op in operations:
             if migration in chosen:
-                found += _check(active, op, scope)
+                found[migration] += _check(active, op, scope)
             tables.follow(op)
         tables.migration_done()
-        if migration in chosen:
-            report.findings += _allowed(found, migration)
+    if tracer is not None:
+        report.traced = await tracer.trace(chosen)
+        by_version = {m.version: m for m in chosen}
+        for traced in report.traced:
+            found[by_version[traced.version]] += _observed(traced, by_version[traced.version])
+    for migration in chosen:
+        report.findings += _allowed(found[migration], migration)
     report.findings = _with_severities(report.findings, config)
     return report
+
+
+def _observed(traced: Traced, migration: Migration) -> list[Finding]:
+    message = traced.observed()
+    if message is None or traced.code is None:
+        return []
+    severity, _, safer = known_codes().get(traced.code, (Severity.WARNING, "", ""))
+    return [Finding(traced.code, severity, migration.version, migration.path, traced.line, message, safer,
+                    observed=True)]
 
 
 async def _capture(linter: SupportsLint, migration: Migration) -> list[Operation]:

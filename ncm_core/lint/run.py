@@ -17,15 +17,18 @@ if TYPE_CHECKING:
 log = logging.getLogger("ncm")
 
 
-async def lint_selected(runner: MigrationRunner, paths: list[Path], base: str | None, everything: bool) -> Report:
+async def lint_selected(runner: MigrationRunner, paths: list[Path], base: str | None, everything: bool,
+                        trace: bool = False) -> Report:
     """Lint the migrations ``paths``, ``base`` or ``everything`` select (at most one of them),
     or else the pending ones. Without a reachable database, the pending ones cannot be told
-    apart: every migration is linted, and said so."""
+    apart: every migration is linted, and said so. ``trace`` needs the database."""
     if sum((bool(paths), base is not None, everything)) > 1:
         raise UsageError("give at most one of PATHS, --base and --all")
     graph = runner.load()
     order = graph.order
     live = await _connect(runner)
+    if trace and not live:
+        raise UsageError("--trace runs the migrations against the database, which cannot be reached")
     if paths:
         chosen = selection.by_paths(order, paths)
     elif base is not None:
@@ -36,7 +39,7 @@ async def lint_selected(runner: MigrationRunner, paths: list[Path], base: str | 
         chosen = runner._pending(graph, await runner.history(), None)
     for m in chosen:
         m.import_code()
-    return await engine.lint(runner.config, runner.db, order, chosen, live)
+    return await engine.lint(runner.config, runner.db, order, chosen, live, trace)
 
 
 async def _connect(runner: MigrationRunner) -> bool:

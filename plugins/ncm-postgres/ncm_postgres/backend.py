@@ -40,6 +40,11 @@ class PostgresBackend(SQLBackend):
                         "or user, or the server is a standby; ncm needs a writable primary")
     tables_live_in = "schema"
 
+    async def trace(self, migrations: list[Any]) -> list[Any]:
+        from ncm_postgres.trace import trace
+
+        return await trace(self, migrations)
+
     def refusal(self, exc: BaseException) -> str | None:
         return REFUSALS.get(getattr(getattr(exc, "orig", None), "sqlstate", None) or "")
 

@@ -34,6 +34,8 @@ class Capture:
         self.backend = backend
         self.migration = migration
         self.operations: list[Operation] = []
+        self.rendered: list[tuple[str, int | None]] = []
+        """Each statement Alembic rendered, with the line of the ``op`` call it came from."""
 
     def sql(self, text: str, line: int | None) -> None:
         self.operations += statements.read(text, self.backend.dialect_name, line)
@@ -50,17 +52,23 @@ class Capture:
         """Alembic's ``op`` in offline mode, each of its operations recorded here first."""
         from alembic.operations import Operations
 
+        buffer = io.StringIO()
         context = self.backend.migration_context(
             dialect_name=self.backend.dialect_name,
-            opts={**self.backend.alembic_options(), "as_sql": True, "output_buffer": io.StringIO(),
-                  "literal_binds": True})
+            opts={**self.backend.alembic_options(), "as_sql": True, "output_buffer": buffer, "literal_binds": True})
         op = Operations(context)
         invoke = op.invoke
         batch_alter_table = op.batch_alter_table
 
         def recorded(operation: Any) -> Any:
             self.alembic(operation)
-            return invoke(operation)
+            start = buffer.tell()
+            try:
+                return invoke(operation)
+            finally:
+                line = calls.caller_line(self.migration.path)
+                text = buffer.getvalue()[start:]
+                self.rendered += [(s.strip(), line) for s in text.split(";\n") if s.strip()]
 
         @contextmanager
         def recorded_batch(*args: Any, **kwargs: Any) -> Iterator[Any]:
@@ -79,6 +87,17 @@ class Capture:
     def run_plain(self, fn: Callable[..., Any], ctx: Any = None) -> Any:
         with self.recording_op():
             return fn(ctx) if ctx is not None else fn()
+
+    def statements(self) -> list[tuple[str, int | None]]:
+        """The up step's SQL, statement by statement with its line, for ``ncm lint --trace``:
+        only a SQL file or a plain ``def upgrade()`` has SQL that is known before it runs."""
+        step = self.migration.step("up")
+        if step.form is StepForm.SQL:
+            return [(text, calls.statement_line(self.migration.path, text)) for text in step.statements]
+        if step.form is not StepForm.PLAIN:
+            raise ValueError(f"its upgrade is written as `{step.form.value}`, which may read rows and decide")
+        self.run_plain(step.fn)
+        return self.rendered
 
     async def run(self) -> list[Operation]:
         step = self.migration.step("up")
