@@ -119,6 +119,7 @@ SHARED = [
          type="data"),
     Case("DM101", 'op.execute("DELETE FROM users")  # {line}', 'op.execute("DELETE FROM users WHERE age < 0")',
          type="data"),
+    Case("DS104", 'op.execute("TRUNCATE TABLE users")  # {line}', 'op.execute("DELETE FROM users WHERE id = 1")'),
     Case("NA101", 'op.execute("this is not sql at all (")  # {line}', 'op.execute("SELECT 1")'),
 ]
 """Cases every SQL backend runs (their SQL is the same on each)."""
@@ -130,6 +131,7 @@ SQL_NOT_MYSQL = [
 """MF103: MySQL fills an implicit default instead of failing, which is LK202."""
 
 POSTGRES = [
+    Case("DS101", 'op.execute("DROP SCHEMA archive CASCADE")  # {line}', 'op.execute("CREATE SCHEMA archive")'),
     Case("LK101", 'op.create_index("ix_users_email", "users", ["email"])  # {line}',
          'op.create_index("ix_users_email", "users", ["email"], postgresql_concurrently=True)', transactional=False),
     Case("LK101", 'op.execute("CREATE INDEX ix_users_email ON users (email)")  # {line}',

@@ -74,6 +74,11 @@ async def test_a_type_change_that_rewrites_is_seen_rewriting(ncm, database_url, 
     assert [f["code"] for f in report["findings"] if f["observed"]] == ["LK106"]
 
 
+async def test_a_write_blocking_lock_no_static_rule_names_is_lk100(ncm, database_url, migrations_dir, users):
+    report, _ = traced(ncm, database_url, migrations_dir, "ALTER TABLE users RENAME COLUMN age TO years")
+    assert [f["code"] for f in report["findings"] if f["observed"]] == ["LK100"]
+
+
 async def test_widening_a_varchar_is_seen_not_rewriting(ncm, database_url, migrations_dir, users):
     report, _ = traced(ncm, database_url, migrations_dir, "ALTER TABLE users ALTER COLUMN email TYPE VARCHAR(200)")
     (statement,) = report["trace"]

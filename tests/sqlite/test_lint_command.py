@@ -212,3 +212,21 @@ def upgrade():
 ''')
     found, _ = findings(ncm, check=0)
     assert [f["code"] for f in found] == ["NA102"] and "not analysed" in found[0]["message"]
+
+
+def test_environment_selects_that_environments_lint_section(project, ncm):
+    applied_users_then(project, ncm, DROP.format(comment=""))
+    (project / "ncm.toml").write_text('[environments.staging.lint.severity]\nDS103 = "warning"\n')
+    ncm("lint", check=3)
+    found, _ = findings(ncm, "--environment", "staging", check=0)
+    assert [(f["code"], f["severity"]) for f in found] == [("DS103", "warning")]
+
+
+def test_a_sql_file_allows_a_finding_with_a_sql_comment(project, ncm):
+    applied_users_then(project, ncm, "")
+    (project / "migrations" / "002_change.py").unlink()
+    (project / "migrations" / "002_change.sql").write_text(
+        "-- migrate:up\n-- ncm: allow DS103 -- copied to profiles first\nALTER TABLE users DROP COLUMN email;\n\n"
+        "-- migrate:down\n")
+    found, _ = findings(ncm, check=0)
+    assert [(f["code"], f["suppressed"]) for f in found] == [("DS103", "copied to profiles first")]
