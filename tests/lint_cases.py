@@ -152,6 +152,8 @@ POSTGRES = [
          '  # {line}', 'op.add_column("users", sa.Column("joined", sa.DateTime, server_default=sa.text("now()")))'),
     Case("LK108", 'op.alter_column("users", "email", nullable=False)  # {line}',
          'op.alter_column("users", "email", nullable=True)'),
+    Case("LK109", 'op.add_column("users", sa.Column("nick", sa.String(20)))  # {line}',
+         'op.execute("SET lock_timeout = \'2s\'")\nop.add_column("users", sa.Column("nick", sa.String(20)))'),
     Case("MF104", 'op.execute("ALTER TABLE users ALTER COLUMN email SET NOT NULL")  # {line}',
          'op.execute("ALTER TABLE users ALTER COLUMN email DROP NOT NULL")'),
     Case("MF105", 'op.alter_column("users", "email", type_=sa.String(20), existing_type=sa.String(100))  # {line}',

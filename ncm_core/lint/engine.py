@@ -117,6 +117,8 @@ async def lint(config: MigrationConfig, backend: Backend, order: list[Migration]
             if migration in chosen:
                 found[migration] += _check(active, op, scope)
             tables.follow(op)
+            if op.kind == "set":
+                scope.settings[op.details["name"]] = op.details["value"]
         tables.migration_done()
     if tracer is not None:
         report.traced = await tracer.trace(chosen)
@@ -155,7 +157,11 @@ def _check(active: list[LintRule], op: Operation, scope: Scope) -> list[Finding]
                         f"not analysed: {op.details['reason']}", safer)]
     found = []
     for rule in active:
+        if rule.once_per_migration and rule.PLUGIN_NAME in scope.flagged:
+            continue
         if rule.applies(op, scope) and (message := rule.check(op, scope)):
+            if rule.once_per_migration:
+                scope.flagged.add(rule.PLUGIN_NAME)
             found.append(Finding(rule.PLUGIN_NAME, rule.severity, migration.version, migration.path, op.line,
                                  message, rule.safer))
     return found

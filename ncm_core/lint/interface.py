@@ -34,6 +34,8 @@ class LintRule:
     safer: ClassVar[str] = ""
     database_types: ClassVar[tuple[str, ...]] = ()
     """The backends (``DATABASE_TYPE``) it applies to; empty: every one."""
+    once_per_migration: ClassVar[bool] = False
+    """Report at most one finding per migration (a missing setting, not a bad operation)."""
 
     def applies(self, op: Operation, scope: Scope) -> bool:
         return op.kind in self.kinds and (not self.database_types or scope.database_type in self.database_types)

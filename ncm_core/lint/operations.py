@@ -14,7 +14,7 @@ KINDS = (
     "create_table", "drop_table", "rename_table", "truncate", "drop_schema",
     "add_column", "drop_column", "rename_column", "alter_column",
     "create_index", "drop_index", "add_constraint", "update", "delete", "set_validator",
-    "not_analysed",
+    "set", "not_analysed",
 )
 """The operation kinds rules read. ``details`` holds what a kind needs, by these keys:
 
@@ -26,6 +26,7 @@ KINDS = (
 - ``rename_table``/``rename_column``: ``new_name``
 - ``update``/``delete``: ``where`` (whether it has a filter), ``batched`` (inside ``ctx.batches``)
 - ``set_validator`` (MongoDB collMod): ``action`` (error, warn), ``level``
+- ``set`` (a session setting, ``SET lock_timeout = '2s'``): ``name``, ``value``
 - ``not_analysed``: ``reason``
 """
 
@@ -60,6 +61,11 @@ class Scope:
     of them loses nothing that is deployed."""
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     """The live tables' columns with their SQL types (when ``live``)."""
+
+    settings: dict[str, str] = field(default_factory=dict)
+    """The session settings (``SET name = value``) the migration made so far."""
+    flagged: set[str] = field(default_factory=set)
+    """The codes of ``once_per_migration`` rules already reported for this migration."""
 
     def column_type(self, table: str | None, column: str | None) -> str | None:
         """A live column's type: what an ``alter_column`` changes it from when it does not say."""

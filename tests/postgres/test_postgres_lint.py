@@ -16,3 +16,11 @@ async def test_the_rule_flags_its_failing_example(case, database_url, migrations
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 async def test_the_rule_passes_its_passing_example(case, database_url, migrations_dir):
     await cases.check_passing(database_url, migrations_dir, case)
+
+
+async def test_lk109_is_reported_once_per_migration(database_url, migrations_dir):
+    case = cases.Case("LK109", 'op.add_column("users", sa.Column("a", sa.Integer))\n'
+                      'op.add_column("users", sa.Column("b", sa.Integer))', "")
+    await cases.apply_existing(database_url, migrations_dir, case)
+    cases.write(migrations_dir, "002_case", case, case.failing)
+    assert [f.code for f in await cases.lint(database_url, migrations_dir)].count("LK109") == 1

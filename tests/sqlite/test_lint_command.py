@@ -106,7 +106,7 @@ def test_without_a_database_tables_earlier_migrations_create_count_as_existing(p
     (project / "migrations" / "002_change.py").write_text(DROP.format(comment=""))
     done = ncm("lint", "--json", check=3, env={"MIGRATION_DATABASE_URL": "postgresql://ncm:s3cr3t@127.0.0.1:1/x"})
     report = json.loads(done.stdout)
-    assert report["live_schema"] is False and [f["code"] for f in report["findings"]] == ["DS103"]
+    assert report["live_schema"] is False and "DS103" in [f["code"] for f in report["findings"]]
     assert "linting without the live schema" in done.stderr and "s3cr3t" not in done.stderr
 
 

@@ -171,5 +171,22 @@ class SetNotNullScans(PostgresRule):
                "ACCESS EXCLUSIVE lock"
 
 
-RULES = [IndexNotConcurrent, DropIndexNotConcurrent, ConcurrentInTransaction, ForeignKeyValidated, CheckValidated,
+class NoLockTimeout(PostgresRule):
+    PLUGIN_NAME = "LK109"
+    severity = Severity.WARNING
+    summary = "DDL on an existing table without lock_timeout"
+    kinds = ("add_column", "drop_column", "alter_column", "rename_column", "rename_table", "drop_table", "truncate",
+             "add_constraint", "create_index", "drop_index")
+    once_per_migration = True
+    safer = ("op.execute(\"SET lock_timeout = '2s'\") first in the migration, and retry the run when it gives up: "
+             "a DDL statement that cannot get its lock then fails fast instead of stalling the table")
+
+    def check(self, op: Operation, scope: Scope) -> str | None:
+        if "lock_timeout" in scope.settings or op.details.get("concurrently") or not scope.exists(op.table):
+            return None
+        return f"changes existing table {op.table} without a lock_timeout: while the ALTER waits for its lock " \
+               "behind a long query, every later query on the table queues behind the ALTER"
+
+
+RULES = [NoLockTimeout, IndexNotConcurrent, DropIndexNotConcurrent, ConcurrentInTransaction, ForeignKeyValidated, CheckValidated,
          TypeChangeRewrites, VolatileDefault, SetNotNullScans]

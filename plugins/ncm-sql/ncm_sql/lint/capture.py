@@ -40,7 +40,7 @@ class Capture:
     def sql(self, text: str, line: int | None) -> None:
         self.operations += statements.read(text, self.backend.dialect_name, line)
 
-    def alembic(self, operation: Any, batch: bool = False) -> None:
+    def alembic(self, operation: Any) -> None:
         line = calls.caller_line(self.migration.path)
         if type(operation).__name__ == "ExecuteSQLOp":
             self.sql(convert.sql_text(operation.sqltext, self.backend.dialect()), line)
@@ -116,8 +116,6 @@ class LintContext:
     its SQL is read, nothing runs, and every read returns no rows."""
 
     def __init__(self, capture: Capture) -> None:
-        from ncm_sql.context import _NoRows
-
         self.capture = capture
         self.backend = capture.backend
         self.migration = capture.migration
@@ -125,11 +123,12 @@ class LintContext:
         self.dialect = capture.backend.dialect_name
         self.session = self
         self.progress = progress
-        self._no_rows = _NoRows
 
     async def execute(self, sql: Any, params: Any = None) -> Any:
+        from ncm_sql.context import _NoRows
+
         self.capture.sql(convert.sql_text(sql, self.backend.dialect()), calls.caller_line(self.migration.path))
-        return self._no_rows()
+        return _NoRows()
 
     async def scalar(self, sql: Any, params: Any = None) -> None:
         await self.execute(sql, params)

@@ -53,6 +53,11 @@ def _operations(tree: exp.Expression, sql: str, line: int | None) -> Iterator[Op
     elif isinstance(tree, exp.Alter) and tree.args.get("kind") == "TABLE":
         for action in tree.args.get("actions") or []:
             yield from _alter(tree.this.name, action, bool(tree.args.get("not_valid")), source, line)
+    elif isinstance(tree, exp.Set):
+        for item in tree.expressions:
+            if isinstance(item.this, exp.EQ):
+                yield Operation("set", line=line, source=source,
+                                details={"name": item.this.this.name.lower(), "value": item.this.expression.name})
     elif isinstance(tree, (exp.Update, exp.Delete)):
         kind = "update" if isinstance(tree, exp.Update) else "delete"
         yield Operation(kind, tree.this.name, line=line, source=source,
