@@ -126,6 +126,13 @@ class SupportsStepNote(Protocol):
 
 
 @runtime_checkable
+class SupportsQuery(Protocol):
+    async def query_column(self, sql: str) -> list[str]:
+        """The first column of a read-only query's rows, as text: the tenants a control
+        database lists, for a ``[targets]`` template's ``tenants_query``."""
+
+
+@runtime_checkable
 class SupportsUnlock(Protocol):
     async def break_lock(self) -> str | None:
         """Free the migration lock whoever holds it (ending the holder's session, where the

@@ -71,6 +71,11 @@ def warn_removed(name: str, spelled: str) -> None:
                   SettingDeprecated, stacklevel=3)
 
 
+OWN_TABLES = frozenset({"targets"})
+"""Tables of the config file that ncm reads apart from a run's settings: ``[targets]`` names
+the databases a fan-out runs on (:mod:`ncm_core.fleet.targets`), not a setting of each run."""
+
+
 IMAGE_VARIABLES = frozenset({"wait_timeout", "wait_interval"})
 """``MIGRATION_*`` variables that the migration image's entrypoint reads (docker/migration-entrypoint.sh),
 not ncm: they reach ncm's environment and are not misspellings."""
@@ -122,6 +127,7 @@ def split_sections(data: Mapping[str, Any], core_fields: set[str]) -> tuple[dict
     stays in the core's part, whose ``extra="forbid"`` reports it."""
     for key in sorted(set(data) & set(REMOVED)):
         warn_removed(key, key)
+    data = {key: value for key, value in data.items() if key not in OWN_TABLES}
     extra = [key for key in data if key not in core_fields and key not in REMOVED]
     if not extra:
         return {key: value for key, value in data.items() if key not in REMOVED}, {}

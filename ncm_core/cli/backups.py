@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from cyclopts import App, Parameter
 
+from ncm_core.cli import fleet
 from ncm_core.cli.common import JsonFlag, console, print_json, print_table, with_runner
 from ncm_core.errors import UsageError
 
@@ -17,8 +18,16 @@ def backup(
     path: Annotated[str | None, Parameter(help="a name in the backup store, or a file path; default: a new name")] = None,
     *,
     json_: JsonFlag = False,
+    targets: fleet.TargetsOption = None,
+    parallel: fleet.ParallelOption = fleet.DEFAULT_PARALLEL,
+    shard: fleet.ShardOption = None,
 ) -> int:
     """Back the database up (encrypted when MIGRATION_ENCRYPTION_KEY is set)."""
+    if targets is not None:
+        if path is not None:
+            raise UsageError("with --targets each target's backup gets a new name in its store: give no path")
+        return fleet.backup_targets(targets, parallel=parallel, shard=shard, json_=json_)
+    fleet.refuse_without_targets(shard=shard)
     async def go(runner: Any) -> int:
         made = await runner.backup_database(path)
         if json_:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from cyclopts import Parameter
 
+from ncm_core.cli import fleet
 from ncm_core.cli.common import JsonFlag, coloured, console, print_json, print_table, say, with_runner
 from ncm_core.errors import MigrationFailed, UsageError, ValidationFailed
 
@@ -23,9 +24,15 @@ BROKEN = ("failed", "interrupted")
 BEHIND = ("pending", "changed", "missing", "in progress")
 
 
-def status(*, exit_code: ExitCodeFlag = False, json_: JsonFlag = False) -> int:
+def status(*, exit_code: ExitCodeFlag = False, json_: JsonFlag = False, targets: fleet.TargetsOption = None,
+           parallel: fleet.ParallelOption = fleet.DEFAULT_PARALLEL, shard: fleet.ShardOption = None) -> int:
     """Show every migration: applied, pending, failed (with why), changed, missing, in
-    progress or interrupted (with how to recover), and who holds the lock."""
+    progress or interrupted (with how to recover), and who holds the lock. With --targets,
+    one row per target."""
+    if targets is not None:
+        return fleet.status_targets(targets, parallel=parallel, shard=shard, exit_code=exit_code, json_=json_)
+    fleet.refuse_without_targets(shard=shard)
+
     async def go(runner: Any) -> int:
         state = await runner.get_status()
         if json_:
@@ -117,8 +124,17 @@ def validate(
     drift: DriftFlag = False,
     metadata: MetadataRef = None,
     json_: JsonFlag = False,
+    targets: fleet.TargetsOption = None,
+    parallel: fleet.ParallelOption = fleet.DEFAULT_PARALLEL,
+    shard: fleet.ShardOption = None,
 ) -> int:
     """Check files, dependencies, checksums and history with every registered validator."""
+    if targets is not None:
+        if drift:
+            raise UsageError("--drift compares one database with the models: it does not go with --targets")
+        return fleet.validate_targets(targets, parallel=parallel, shard=shard, json_=json_)
+    fleet.refuse_without_targets(shard=shard)
+
     async def go(runner: Any) -> int:
         problems = await runner.validation_problems()
         if drift:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from cyclopts import Parameter
 
+from ncm_core.cli import fleet
 from ncm_core.cli.common import JsonFlag, console, print_json, say, with_runner
 from ncm_core.errors import MigrationFailed, UsageError
 from ncm_core.hookspecs import hookimpl
@@ -84,9 +85,34 @@ def run(
         help="where lint on run is on ([lint] on_run, production by default): run despite this code's "
              "error-level findings, once reviewed (repeat for several; the audit log records it)")] = None,
     json_: JsonFlag = False,
+    targets: fleet.TargetsOption = None,
+    parallel: fleet.ParallelOption = fleet.DEFAULT_PARALLEL,
+    canary: Annotated[int, Parameter(help="with --targets: run the first K canary targets (the 'canary' group, "
+                                          "else the first K) before any other; a failure there stops the run",
+                                     group="Many databases")] = 0,
+    max_failures: Annotated[str | None, Parameter(
+        help="with --targets: start no new target once this many have failed (a number, or a percentage such "
+             "as 5%%); default 1", group="Many databases")] = None,
+    continue_on_error: Annotated[bool, Parameter(help="with --targets: go on whatever fails", negative="",
+                                                 group="Many databases")] = False,
+    resume: Annotated[str | None, Parameter(help="with --targets: go on with this run, skipping the targets "
+                                                 "its journal says are done", group="Many databases")] = None,
+    run_id: Annotated[str | None, Parameter(help="with --targets: the run's id (shared by the pods of an "
+                                                 "Indexed Job); default: a new one", group="Many databases")] = None,
+    shard: fleet.ShardOption = None,
 ) -> int:
-    """Apply pending migrations in dependency order. In production (``[lint] on_run``) the plan
-    is linted first, and error-level findings refuse the run (docs/lint.md)."""
+    """Apply pending migrations in dependency order (with --targets: on many databases). In
+    production (``[lint] on_run``) the plan is linted first, and error-level findings refuse
+    the run (docs/lint.md)."""
+    if targets is not None:
+        if sql or from_ is not None or dry_run or database is not None:
+            raise UsageError("--targets runs each target's migrations: --sql, --from, --dry-run and --database "
+                             "work on one database")
+        return fleet.run_targets(targets, target_version=target_version, parallel=parallel, canary=canary,
+                                 max_failures=max_failures, continue_on_error=continue_on_error, resume=resume,
+                                 run_id=run_id, shard=shard, allow=tuple(allow or ()), json_=json_)
+    fleet.refuse_without_targets(canary=canary or None, max_failures=max_failures,
+                                 continue_on_error=continue_on_error, resume=resume, run_id=run_id, shard=shard)
     if sql or from_ is not None:
         return _script(lambda runner: runner.run_script(target_version=target_version, start=from_), sql, from_,
                        database_type=database)
@@ -132,10 +158,24 @@ def rollback(
     sql: SqlFlag = False,
     from_: FromFlag = None,
     json_: JsonFlag = False,
+    targets: fleet.TargetsOption = None,
+    parallel: fleet.ParallelOption = fleet.DEFAULT_PARALLEL,
+    max_failures: Annotated[str | None, Parameter(
+        help="with --targets: start no new target once this many have failed (or a percentage); default 1",
+        group="Many databases")] = None,
+    continue_on_error: Annotated[bool, Parameter(help="with --targets: go on whatever fails", negative="",
+                                                 group="Many databases")] = False,
+    shard: fleet.ShardOption = None,
 ) -> int:
     """Revert applied migrations by running their down steps, newest first. Give one selector:
     --version, --only, --to, --all or --steps. The plan is printed before anything runs."""
     selectors = {"version": version, "only": only, "to": to, "all_": all_, "steps": steps}
+    if targets is not None:
+        if sql or from_ is not None or dry_run:
+            raise UsageError("--targets reverts on each target: --sql, --from and --dry-run work on one database")
+        return fleet.rollback_targets(targets, selectors, yes=yes, parallel=parallel, shard=shard,
+                                      max_failures=max_failures, continue_on_error=continue_on_error, json_=json_)
+    fleet.refuse_without_targets(max_failures=max_failures, continue_on_error=continue_on_error, shard=shard)
     if sql or from_ is not None:
         return _script(lambda runner: runner.rollback_script(start=from_, **selectors), sql, from_)
 

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import sqlalchemy as sa
 
 from ncm_core.backend import Backend
-from ncm_core.errors import ConfigError, ConnectionLost, DatabaseRefused, DatabaseUnavailable, MigrationFailed
+from ncm_core.errors import (
+    ConfigError,
+    ConnectionLost,
+    DatabaseRefused,
+    DatabaseUnavailable,
+    MigrationFailed,
+    UsageError,
+)
 from ncm_core.history import AuditEntry, HistoryRecord
 from ncm_core.locking import wait_for
 from ncm_core.step import FAILURES, StepForm
@@ -296,6 +303,17 @@ class SQLBackend(Backend):
                 raise
             finally:
                 self._conn = None
+
+    async def query_column(self, sql: str) -> list[str]:
+        """SupportsQuery: the first column of ``sql``'s rows, read in a transaction that is rolled back."""
+        async with self.engine.connect() as conn:
+            try:
+                rows = (await conn.execute(sa.text(sql))).all()
+            except sa.exc.DBAPIError as exc:
+                raise UsageError(f"tenants_query failed: {str(exc.orig).splitlines()[0]}") from None
+            finally:
+                await conn.rollback()
+        return [str(row[0]) for row in rows]
 
     @asynccontextmanager
     async def _run_connection(self) -> AsyncIterator[AsyncConnection]:
