@@ -27,13 +27,11 @@ def lint(
     trace: Annotated[bool, Parameter(help="PostgreSQL: also run the migrations in a transaction that is rolled back "
                                           "and report each statement's locks, rewrites and duration (docs/lint.md)",
                                      negative="")] = False,
-    environment: Annotated[Literal["development", "testing", "staging", "production"] | None, Parameter(
-        help="the environment whose settings (database, [lint]) to use")] = None,
 ) -> int:
     """Report destructive (DS), backward-incompatible (BC), data-dependent (MF), locking (LK) and
     MongoDB (MG) changes, with the line of each call and the safer way (docs/lint.md). Exit 0
-    when nothing is at error level, 3 otherwise. Nothing in the database is changed."""
-    overrides = {"environment": environment} if environment else {}
+    when nothing is at error level, 3 otherwise. Nothing in the database is changed.
+    --environment (before or after the command) picks the environment's settings."""
     output = "json" if json_ else format_
 
     async def go(runner: Any) -> int:
@@ -43,7 +41,7 @@ def lint(
         _print(report, output)
         return ValidationFailed.exit_code if report.blocking(warnings_as_errors) else 0
 
-    return with_runner(go, connect=False, **overrides)
+    return with_runner(go, connect=False)
 
 
 def _print(report: Any, output: str) -> None:
