@@ -38,6 +38,10 @@ CASES = [
     ("MG102", 'await ctx.db.users.update_many({}, {"$set": {"active": True}})  # {line}',
      'await ctx.db.users.update_many({"active": None}, {"$set": {"active": True}})', "data"),
     ("MG102", 'await ctx.db.users.delete_many({})  # {line}', 'await ctx.db.users.delete_many({"spam": True})', "data"),
+    ("MG104", 'await ctx.db.users.update_many({"active": None}, {"$set": {"active": True}})  # {line}',
+     'async for docs in ctx.batches("users", {"active": None}):\n'
+     '    await ctx.db.users.update_many({"_id": {"$in": [d["_id"] for d in docs]}}, {"$set": {"active": True}})',
+     "data"),
     ("MG103", 'await ctx.db.command("collMod", "users", validator={"$jsonSchema": {"required": ["email"]}})  # {line}',
      'await ctx.db.command("collMod", "users", validator={"$jsonSchema": {"required": ["email"]}}, '
      'validationAction="warn")', "schema"),

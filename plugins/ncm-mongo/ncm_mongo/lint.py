@@ -131,6 +131,24 @@ class UnfilteredWrite(LintRule):
                "(one huge transaction in a transactional migration) with no batch to resume from"
 
 
+class UnbatchedWrite(LintRule):
+    PLUGIN_NAME = "MG104"
+    severity = Severity.INFO
+    summary = "update_many/delete_many with a filter, not batched, in a data migration"
+    kinds = ("update", "delete")
+    database_types = MONGO
+    safer = UnfilteredWrite.safer
+
+    def check(self, op: Operation, scope: Scope) -> str | None:
+        # A write inside `async for ... in ctx.batches(...)` is never recorded: the stand-in
+        # yields no batch. So every recorded one runs as a single call over whatever matches.
+        if not op.details.get("where") or not scope.data_migration or not scope.may_hold_data(op.table):
+            return None
+        verb = "updates" if op.kind == "update" else "deletes"
+        return f"{verb} every matching document of {op.table} in one call, outside ctx.batches: on a large " \
+               "match it is one long operation with no batch to resume from"
+
+
 class StricterValidator(LintRule):
     PLUGIN_NAME = "MG103"
     severity = Severity.WARNING
@@ -149,4 +167,4 @@ class StricterValidator(LintRule):
                "fails from then on, and documents already there are not checked"
 
 
-RULES = [IndexOnExisting, UnfilteredWrite, StricterValidator]
+RULES = [IndexOnExisting, UnfilteredWrite, UnbatchedWrite, StricterValidator]
