@@ -29,7 +29,7 @@ ALL = "all"
 CANARY = "canary"
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TENANT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-_SCHEMA_SECTIONS = {"postgresql": "postgres"}
+_SCHEMA_SECTIONS = {"postgresql": "postgresql"}
 """The settings section holding ``schema`` for each database type that has one."""
 
 

@@ -79,7 +79,7 @@ def test_an_unset_variable_is_named_not_its_value():
 def test_the_tenant_fills_the_schema_of_the_postgres_section():
     _, targets = targets_of()
     assert targets[3].config_overrides({}) == {"database_url": "postgresql+asyncpg://app@db/app",
-                                               "postgres": {"schema": "t_acme"}}
+                                               "postgresql": {"schema": "t_acme"}}
 
 
 def test_a_schema_on_a_database_without_schemas_is_refused():
