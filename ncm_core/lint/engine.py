@@ -102,24 +102,7 @@ async def lint(config: MigrationConfig, backend: Backend, order: list[Migration]
     linter = require(backend, SupportsLint, "lint migrations")
     tracer = require(backend, SupportsLintTrace, "trace migrations (--trace)") if trace else None
     report = Report([m.version for m in chosen], live)
-    columns = await linter.live_schema() if live else {}
-    tables = Tables(set(columns), live)
-    active = rules()
-    found: dict[Migration, list[Finding]] = {m: [] for m in chosen}
-    last = order.index(chosen[-1]) if chosen else -1
-    for migration in order[: last + 1]:
-        if migration not in chosen and live:
-            continue
-        operations = await _capture(linter, migration)
-        scope = Scope(migration, backend.DATABASE_TYPE, tables.existing, backend.is_atomic(migration), live,
-                      tables.fresh, columns)
-        for op in operations:
-            if migration in chosen:
-                found[migration] += _check(active, op, scope)
-            tables.follow(op)
-            if op.kind == "set":
-                scope.settings[op.details["name"]] = op.details["value"]
-        tables.migration_done()
+    found = await _analysed(linter, backend, order, chosen, live)
     if tracer is not None:
         report.traced = await tracer.trace(chosen)
         by_version = {m.version: m for m in chosen}
@@ -129,6 +112,30 @@ async def lint(config: MigrationConfig, backend: Backend, order: list[Migration]
         report.findings += _allowed(found[migration], migration)
     report.findings = _with_severities(report.findings, config)
     return report
+
+
+async def _analysed(linter: SupportsLint, backend: Backend, order: list[Migration], chosen: list[Migration],
+                    live: bool) -> dict[Migration, list[Finding]]:
+    """Each chosen migration's findings from its captured operations, in order, following
+    which tables exist as the migrations before it change them."""
+    columns = await linter.live_schema() if live else {}
+    tables = Tables(set(columns), live)
+    active = rules()
+    found: dict[Migration, list[Finding]] = {m: [] for m in chosen}
+    last = order.index(chosen[-1]) if chosen else -1
+    for migration in order[: last + 1]:
+        if migration not in found and live:
+            continue
+        scope = Scope(migration, backend.DATABASE_TYPE, tables.existing, backend.is_atomic(migration), live,
+                      tables.fresh, columns)
+        for op in await _capture(linter, migration):
+            if migration in found:
+                found[migration] += _check(active, op, scope)
+            tables.follow(op)
+            if op.kind == "set":
+                scope.settings[op.details["name"]] = op.details["value"]
+        tables.migration_done()
+    return found
 
 
 def _observed(traced: Traced, migration: Migration) -> list[Finding]:
