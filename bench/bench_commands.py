@@ -6,7 +6,8 @@ alternating in one run, medians: the table of the speed issue, every row of it.
 - ``status`` (and ``validate``) against ``alembic current``, and a no-op ``run`` against a
   no-op ``alembic upgrade head``, with N applied migrations (5 and 500 on every database; 2,000
   and 5,000 on SQLite), and the growth from 500 to 5,000;
-- a run of 5 pending migrations, and applying 500 (and 5,000 on SQLite) from scratch;
+- a run of 5 pending migrations, and applying 500 (and 5,000 on SQLite) from scratch, with the
+  default transaction mode, and on PostgreSQL with ``transaction_mode = run`` as well;
 - ``ncm --help``, and the peak RSS of ``ncm status`` with 5,000 migrations.
 
 Server URLs come from NCM_TEST_POSTGRES_URL / NCM_TEST_MYSQL_URL (defaults: the local test
@@ -132,10 +133,13 @@ def at_head(family: str, n: int, rounds: int) -> dict[str, float]:
     return times
 
 
-def applying(family: str, n: int, rounds: int) -> dict[str, float]:
+def applying(family: str, n: int, rounds: int, mode: str | None = None) -> dict[str, float]:
+    """ncm with its default transaction mode, or ``mode``, against Alembic's default (one
+    transaction for the run, as ``transaction_per_migration = False``)."""
     with tempfile.TemporaryDirectory(prefix="ncm-bench-") as tmp:
         project = Project(Path(tmp), family, n)
-        times = medians({"ncm": (project.ncm("run"), project.ncm_env),
+        env = {**project.ncm_env, **({"MIGRATION_TRANSACTION_MODE": mode} if mode else {})}
+        times = medians({"ncm": (project.ncm("run"), env),
                          "alembic": (project.alembic("upgrade", "head"), project.alembic_env())},
                         rounds, reset=lambda _: project.fresh())
         project.fresh()
@@ -166,6 +170,9 @@ def main() -> None:
         for n in ([5, 500, args.big] if family == "sqlite" else [5, 500]):
             times = applying(family, n, 1 if n > 1000 else args.rounds)
             row(f"{family}: apply {n} (one table + index each)", times["ncm"], times["alembic"])
+        if family == "postgresql":  # the default commits each migration; the other mode, for its cost
+            times = applying(family, 500, args.rounds, "run")
+            row(f"{family}: apply 500, transaction_mode = run", times["ncm"], times["alembic"])
     if "sqlite" in growth:
         small, big = growth["sqlite"][500], growth["sqlite"][args.big]
         for command in ("status", "run"):

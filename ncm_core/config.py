@@ -17,7 +17,7 @@ import tomllib
 import warnings
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -77,6 +77,10 @@ class MigrationConfig(BaseSettings):
     log_file: Path | None = None
     lock_timeout: float = 60.0
     connect_timeout: float = 10.0
+    transaction_mode: Literal["migration", "run", "none"] | None = None
+    """How steps are grouped into transactions: ``migration`` commits each with its history
+    row, ``run`` keeps the whole run in one transaction, ``none`` runs every step outside one;
+    None for the backend's default (docs: "Migrating without downtime")."""
     _sections: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
     _given: dict[str, Any] = PrivateAttr(default_factory=dict)
 

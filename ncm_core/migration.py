@@ -25,6 +25,7 @@ from ncm_core.step import Step, StepContext, StepForm
 log = logging.getLogger("ncm")
 _ignored: set[Path] = set()
 """Files already warned about, so a command that loads the directory twice says it once."""
+TRANSACTION_MODES = ("migration", "run", "none")
 VERSION_RE = re.compile(r"^(?P<number>\d{8}_\d{6}|\d+)(?:_(?P<slug>\w+))?$")
 
 
@@ -63,6 +64,9 @@ class Migration:
     type: str = MigrationType.SCHEMA.value
     depends_on: list[str] = field(default_factory=list)
     transactional: bool | None = None
+    transaction_mode: str | None = None
+    """``migration`` (committed with its history row), ``run`` (in the run's one transaction)
+    or ``none``; None for the setting's (``transaction_mode``), or the backend's default."""
     module: ModuleType | None = field(default=None, repr=False)
     instance: AbstractMigration | None = field(default=None, repr=False)
     steps: dict[str, Step] = field(default_factory=dict, repr=False)
@@ -361,11 +365,12 @@ def _read_metadata(migration: Migration, module: ModuleType, cls: type | None) -
 
     doc = inspect.getdoc(module) or (inspect.getdoc(cls) if cls is not None and cls.__doc__ else "")
     migration.description = (doc or "").strip().splitlines()[0] if doc else migration.version
-    read_values(migration, {name: attr(name) for name in ("type", "depends_on", "transactional")})
+    read_values(migration, {name: attr(name) for name in ("type", "depends_on", "transactional", "transaction_mode")})
 
 
 def read_values(migration: Migration, values: dict[str, Any]) -> None:
-    """``type``, ``depends_on`` and ``transactional``, imported or read statically."""
+    """``type``, ``depends_on``, ``transactional`` and ``transaction_mode``, imported or read
+    statically; ``transaction_mode = "none"`` is ``transactional = False``."""
     kind = values.get("type")
     kind = MigrationType.SCHEMA if kind is None else kind
     migration.type = kind.value if isinstance(kind, MigrationType) else str(kind)
@@ -380,3 +385,10 @@ def read_values(migration: Migration, values: dict[str, Any]) -> None:
     if transactional is not None and not isinstance(transactional, bool):
         raise MigrationFileError(f"{migration.path}: transactional must be True or False")
     migration.transactional = transactional
+    mode = values.get("transaction_mode")
+    if mode is not None and mode not in TRANSACTION_MODES:
+        raise MigrationFileError(f"{migration.path}: transaction_mode must be one of "
+                                 f"{', '.join(map(repr, TRANSACTION_MODES))}, not {mode!r}")
+    migration.transaction_mode = mode
+    if mode == "none":
+        migration.transactional = False

@@ -175,6 +175,8 @@ class MigrationRunner:
                 raise MigrationFileError(
                     f"{m.path}: type {m.type!r} is not a registered migration type ({', '.join(kinds)})"
                 )
+            if m.transaction_mode is None and self.config.transaction_mode == "none":
+                m.transactional = False
             if m.transactional is None:
                 m.transactional = kinds[m.type].transactional
         self.graph = MigrationGraph(migrations)
@@ -584,8 +586,8 @@ class MigrationRunner:
     async def current_heads(self) -> list[str]:
         """The applied head(s), as Alembic's ``current``: the applied migrations that no other
         applied migration comes after (one per branch)."""
-        history = await self.history()
-        return self.load().applied_heads({v for v, r in history.items() if r.status in (APPLIED, BASELINE)})
+        records = (await self.snapshot()).records
+        return self.load().applied_heads({r.version for r in records if r.status in (APPLIED, BASELINE)})
 
     async def lock_holder(self) -> str | None:
         """Who holds the migration lock, where the backend can tell; None when free or unknown."""

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-METADATA = ("type", "depends_on", "transactional", "revision", "down_revision", "branch_labels")
+METADATA = ("type", "depends_on", "transactional", "transaction_mode", "revision", "down_revision", "branch_labels")
 STEPS = {"upgrade": "up", "downgrade": "down", "validate": "validate"}
 
 

@@ -81,7 +81,7 @@ def current(*, json_: JsonFlag = False) -> int:
                 say(head)
         return 0
 
-    return with_runner(go)
+    return with_runner(go, connect=False)
 
 
 def unlock(

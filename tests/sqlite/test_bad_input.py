@@ -290,3 +290,17 @@ def test_status_during_a_run_answers_without_waiting_for_it(project, ncm):
         (project / "release").touch()
         holder.communicate(timeout=60)
     assert "pending: 0" in ncm("status").stdout
+
+
+def test_an_unknown_transaction_mode_in_a_migration_is_exit_2_naming_the_file(project, ncm):
+    (project / "migrations" / "001_a.py").write_text('"""A."""\ntransaction_mode = "sometimes"\n\n\ndef upgrade():\n    pass\n')
+    done = ncm("run", check=2)
+    assert done.stderr.startswith("error: migrations/001_a.py: transaction_mode must be one of 'migration', 'run'")
+    assert len(done.stderr.splitlines()) == 1
+    assert not (project / "app.db").exists()
+
+
+def test_an_unknown_transaction_mode_setting_is_exit_2_naming_it(project, ncm):
+    done = ncm("run", check=2, env={"MIGRATION_TRANSACTION_MODE": "sometimes"})
+    assert "transaction_mode" in done.stderr and len(done.stderr.splitlines()) == 1
+    assert not (project / "app.db").exists()

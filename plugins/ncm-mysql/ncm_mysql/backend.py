@@ -10,6 +10,7 @@ mariadb-dump/mysqldump SQL (:mod:`ncm_mysql.dump`).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -64,6 +65,25 @@ class MySQLBackend(SQLBackend):
     requires_database = True
     read_only_reason = ("the server is read-only (read_only, super_read_only or innodb_read_only is on, "
                         "or it is a replica), or the transaction is READ ONLY")
+
+    def lock_not_granted(self, exc: BaseException) -> bool:
+        args = getattr(getattr(exc, "orig", None), "args", ())
+        return bool(args) and args[0] == 1205  # ER_LOCK_WAIT_TIMEOUT, a metadata lock's included
+
+    def step_session(self) -> tuple[list[str], list[str]]:
+        """lock_wait_timeout (whole seconds, at least 1: the metadata lock an ALTER waits for)
+        and the statement timeout, which MariaDB applies to every statement (max_statement_time)
+        and MySQL only to SELECTs (max_execution_time)."""
+        sql, settings, resets = self.config.section("sql"), [], []
+        if sql.ddl_lock_timeout:
+            settings.append(f"SET SESSION lock_wait_timeout = {max(1, math.ceil(sql.ddl_lock_timeout))}")
+            resets.append("SET SESSION lock_wait_timeout = DEFAULT")
+        if sql.statement_timeout:
+            name, value = (("max_statement_time", f"{sql.statement_timeout:g}") if self.engine.dialect.is_mariadb
+                           else ("max_execution_time", str(int(sql.statement_timeout * 1000))))
+            settings.append(f"SET SESSION {name} = {value}")
+            resets.append(f"SET SESSION {name} = DEFAULT")
+        return settings, resets
 
     def refusal(self, exc: BaseException) -> str | None:
         args = getattr(getattr(exc, "orig", None), "args", ())

@@ -1,7 +1,8 @@
 """PostgreSQL through asyncpg: transactional DDL, a session advisory lock, a configurable schema.
 
-PostgreSQL runs DDL inside transactions, so ``SQLBackend``'s default (one transaction per run,
-a savepoint per migration) makes each migration and its history row commit together.
+PostgreSQL runs DDL inside transactions, so each migration and its history row commit
+together, each in its own transaction (``transaction_mode = "migration"``) or in a savepoint of
+the run's one transaction (``"run"``); every step has a lock_timeout, and is retried past it.
 ``transactional = False`` migrations (``CREATE INDEX CONCURRENTLY``) run on an autocommit
 connection; the lock lives on its own connection so that it survives them. Backups are
 ``pg_dump -Fc`` archives (:mod:`ncm_postgres.dump`).
@@ -36,6 +37,10 @@ class PostgresBackend(SQLBackend):
     DRIVER = "postgresql+asyncpg"
     STARTER_URL = "postgresql+asyncpg://app@localhost:5432/app"
     batches_ddl = True
+    lazy_commit = "SET LOCAL synchronous_commit TO OFF"
+    """Each migration's commit returns without waiting for its WAL flush; a server crash can
+    then lose whole migrations with their history rows, never half of one."""
+    flush_statement = "SELECT txid_current()"  # an xid, so the commit writes (and flushes) WAL
     read_only_reason = ("the transaction is read-only: default_transaction_read_only is on for this database "
                         "or user, or the server is a standby; ncm needs a writable primary")
     tables_live_in = "schema"
@@ -66,6 +71,16 @@ class PostgresBackend(SQLBackend):
         if self.schema:
             settings["search_path"] = quote_ident(self.schema)
         return {"connect_args": {"timeout": self.config.connect_timeout, "server_settings": settings}}
+
+    def lock_not_granted(self, exc: BaseException) -> bool:
+        return getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03"  # lock_not_available
+
+    def step_session(self) -> tuple[list[str], list[str]]:
+        """lock_timeout and statement_timeout for every step, in milliseconds (0: none)."""
+        sql = self.config.section("sql")
+        timeouts = {"lock_timeout": sql.ddl_lock_timeout, "statement_timeout": sql.statement_timeout}
+        return ([f"SET {name} = {int(seconds * 1000)}" for name, seconds in timeouts.items()],
+                [f"RESET {name}" for name in timeouts])
 
     def prepare_engine(self, engine: Any) -> None:
         sa.event.listen(engine.sync_engine, "do_execute", asyncpg_adapter.ddl_in_one_round_trip)

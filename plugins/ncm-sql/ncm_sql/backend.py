@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -47,6 +48,9 @@ def lost_connection(exc: BaseException) -> bool:
     return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
 
 
+log = logging.getLogger("ncm")
+
+
 def describe(exc: BaseException) -> str:
     """One line for a driver error: the database's own message, without SQLAlchemy's SQL dump."""
     orig = getattr(exc, "orig", None) or exc
@@ -70,6 +74,16 @@ class SQLBackend(Backend):
     rehearse_dry_run: ClassVar[bool] = False
     script_header: ClassVar[tuple[str, ...]] = ()
     """The first lines of an offline script (``ncm run --sql``): what its client needs first."""
+    default_transaction_mode: ClassVar[str] = "migration"
+    """Where neither the migration nor the settings choose: each migration committed with its
+    history row, so its locks go when it is done and a kill loses only the step under way.
+    (Without transactional DDL every migration commits on its own whatever the mode.)"""
+    lazy_commit: ClassVar[str | None] = None
+    """A statement that lets a migration's commit return before it is flushed to disk (the
+    run's last commit flushes them all), for a dialect that has one."""
+    flush_statement: ClassVar[str] = "SELECT 1"
+    """Run in the transaction whose commit makes the lazy ones durable: it must make that
+    commit write a record of its own."""
     batches_ddl: ClassVar[bool] = False
     """Send a plain migration's DDL in one batch (ncm_sql.deferred); needs transactional DDL,
     and an Alembic whose ``_exec`` ncm can intercept (else it is off: ncm_sql.alembic_impl)."""
@@ -83,6 +97,7 @@ class SQLBackend(Backend):
         self._lock_conn: AsyncConnection | None = None
         self._rehearsal: AsyncConnection | None = None
         self._tables_ready = False
+        self._unflushed = False
         self._literal_insert: deferred.LiteralInsert | None = None
         self._contexts: weakref.WeakKeyDictionary[sa.Connection, MigrationContext] = weakref.WeakKeyDictionary()
         self.metadata, self.history_table, self.audit_table = tables.build(self.schema)
@@ -292,17 +307,39 @@ class SQLBackend(Backend):
         await self._ensure_tables()
         async with self._run_connection() as conn:
             await self._check_writable(conn)
+            settings, resets = self.step_session()
+            for statement in settings:
+                await conn.exec_driver_sql(statement)
+            await conn.commit()
             self._conn = conn
             try:
                 yield
                 if conn.in_transaction():
                     await conn.commit()
+                await self._flush(conn)
             except asyncio.CancelledError:
                 if conn.in_transaction() and not conn.invalidated and not conn.sync_connection.in_nested_transaction():
                     await conn.commit()
+                    await self._flush(conn)
                 raise
             finally:
                 self._conn = None
+                if resets and not conn.invalidated:
+                    await self._reset_session(conn, resets)
+
+    @staticmethod
+    async def _reset_session(conn: AsyncConnection, resets: list[str]) -> None:
+        """The run's session as it was, for whatever uses the connection next (a session
+        lock's connection is released after the run, on that same connection)."""
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+            for statement in resets:
+                await conn.exec_driver_sql(statement)
+            await conn.commit()
+        except sa.exc.DBAPIError as exc:
+            if not lost_connection(exc):
+                raise
 
     async def query_column(self, sql: str) -> list[str]:
         """SupportsQuery: the first column of ``sql``'s rows, read in a transaction that is rolled back."""
@@ -361,23 +398,66 @@ class SQLBackend(Backend):
     def is_atomic(self, migration: Migration) -> bool:
         return self.transactional_ddl and bool(migration.transactional)
 
+    def transaction_mode(self, migration: Migration) -> str:
+        return migration.transaction_mode or self.config.transaction_mode or self.default_transaction_mode
+
+    async def _commit_step(self, conn: AsyncConnection) -> None:
+        """Commit a migration and its history row (``transaction_mode = "migration"``)."""
+        if self.lazy_commit is not None:
+            await conn.exec_driver_sql(self.lazy_commit)
+            self._unflushed = True
+        await conn.commit()
+
+    async def _flush(self, conn: AsyncConnection) -> None:
+        """Make the lazy commits durable: one commit that writes a commit record, which the
+        server flushes with every record before it."""
+        if self._unflushed:
+            self._unflushed = False
+            await conn.exec_driver_sql(self.flush_statement)
+            await conn.commit()
+
     async def apply(self, migration: Migration, direction: str, record: HistoryRecord) -> None:
-        """The step through the strategy its file and this dialect call for (ncm_sql.strategies)."""
+        """The step through the strategy its file and this dialect call for (ncm_sql.strategies);
+        a step that can be rolled back and was not granted a lock within ``ddl_lock_timeout``
+        is tried again after a pause, so that it never queues the application behind it."""
         assert self._conn is not None, "apply() runs inside run_scope()"
+        tries = self.config.section("sql").ddl_lock_retries if self.is_atomic(migration) else 1
+        for attempt in range(1, tries + 1):
+            try:
+                await self._apply_once(migration, direction, record)
+                return
+            except MigrationFailed:
+                raise
+            except FAILURES as exc:
+                if lost_connection(exc):
+                    raise ConnectionLost(describe(exc)) from exc
+                if not self.lock_not_granted(exc) or attempt == tries:
+                    raise self._failure(migration, exc, attempt) from exc
+                pause = min(0.5 * 2 ** (attempt - 1), 10.0)
+                log.warning("%s: a lock was not granted within %gs (ddl_lock_timeout); trying again in %gs "
+                            "(try %d of %d)", migration.version, self.config.section("sql").ddl_lock_timeout,
+                            pause, attempt + 1, tries)
+                await asyncio.sleep(pause)
+
+    async def _apply_once(self, migration: Migration, direction: str, record: HistoryRecord) -> None:
         run = strategies.StepRun(self, self._conn, migration, direction, record)
         strategy = strategies.choose(self, migration, direction)
-        try:
-            if direction == "up" and record.statements_done is not None and self.resumable(migration):
-                async with journal.kept(self, record) as run.journal:
-                    await strategy(run)
-            else:
+        if direction == "up" and record.statements_done is not None and self.resumable(migration):
+            async with journal.kept(self, record) as run.journal:
                 await strategy(run)
-        except MigrationFailed:
-            raise
-        except FAILURES as exc:
-            if lost_connection(exc):
-                raise ConnectionLost(describe(exc)) from exc
-            raise self._failure(migration, exc) from exc
+        else:
+            await strategy(run)
+        if self.is_atomic(migration) and self.transaction_mode(migration) == "migration" and self._conn.in_transaction():
+            await self._commit_step(self._conn)
+
+    def lock_not_granted(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the server giving up on a lock after ``ddl_lock_timeout``."""
+        return False
+
+    def step_session(self) -> tuple[list[str], list[str]]:
+        """The statements that set, then reset, the session every step runs in (its lock and
+        statement timeouts), for a dialect that has them."""
+        return [], []
 
     def send_batch(self, sync_conn: sa.Connection, statements: list[str]) -> None:
         """Run queued statements in order. Dialects that can send several statements at once
@@ -402,13 +482,17 @@ class SQLBackend(Backend):
             return self._literal_insert.render(tables.history_row(record))
         return deferred.literal(sa.delete(h).where(h.c.version == record.version), dialect)
 
-    def _failure(self, migration: Migration, exc: BaseException) -> MigrationFailed:
+    def _failure(self, migration: Migration, exc: BaseException, tries: int = 1) -> MigrationFailed:
         if isinstance(exc, sa.exc.ObjectNotExecutableError):
             return MigrationFailed(migration.version, plainsql.not_executable(exc))
         stmt = getattr(exc, "statement", None)
         if stmt is not None and len(stmt) > 500:
             stmt = stmt[:500] + "..."
-        return MigrationFailed(migration.version, describe(exc), " ".join(stmt.split()) if stmt else None)
+        why = describe(exc)
+        if self.lock_not_granted(exc):
+            why += (f" (a lock was not granted within {self.config.section('sql').ddl_lock_timeout:g}s, "
+                    f"ddl_lock_timeout, {tries} time(s): find what holds it, or raise the timeout)")
+        return MigrationFailed(migration.version, why, " ".join(stmt.split()) if stmt else None)
 
     # -- offline SQL (ncm run --sql) --------------------------------------------------
     async def script(self, steps: list[tuple[Migration, HistoryRecord]], direction: str,

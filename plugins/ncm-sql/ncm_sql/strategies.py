@@ -164,8 +164,17 @@ async def outside_transaction(run: StepRun) -> None:
     conn, backend = run.conn, run.backend
     if conn.in_transaction():
         await conn.commit()
+    settings, resets = backend.step_session()
     async with backend.engine.connect() as raw:
-        await run.run_async_parts(await raw.execution_options(isolation_level="AUTOCOMMIT"))
+        raw = await raw.execution_options(isolation_level="AUTOCOMMIT")
+        for statement in settings:
+            await raw.exec_driver_sql(statement)
+        try:
+            await run.run_async_parts(raw)
+        finally:
+            if not raw.invalidated:
+                for statement in resets:
+                    await raw.exec_driver_sql(statement)
     await backend.write(run.history_change())
     if conn.in_transaction():
         await conn.commit()

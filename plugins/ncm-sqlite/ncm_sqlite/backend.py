@@ -38,6 +38,9 @@ class SQLiteBackend(SQLBackend):
     STARTER_URL = "sqlite+aiosqlite:///app.db"
     rehearse_dry_run = True  # embedded and file-locked: a rolled-back rehearsal is exact and cheap
     batches_ddl = True
+    default_transaction_mode = "run"
+    """A migration locks the whole file whatever the mode, so a run is one transaction: one
+    commit (one fsync) for the run rather than one per migration."""
     script_header = (".bail on",)
     """sqlite3 stops at the first failing statement, as a run does, instead of going on."""
     _lock_fd: int | None = None

@@ -1,0 +1,98 @@
+"""A migration never queues the application behind it: on PostgreSQL each step waits at most
+ddl_lock_timeout for a lock, gives way, and tries again once the other transaction is done."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import asyncpg
+import sqlalchemy as sa
+
+ADD_COLUMN = '''"""Add users.email."""
+import sqlalchemy as sa
+from alembic import op
+
+
+def upgrade():
+    op.add_column("users", sa.Column("email", sa.String(100)))
+'''
+
+
+def plain(url: str) -> str:
+    return sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def holding_a_read(url: str, seconds: float, started: asyncio.Event) -> None:
+    """A long transaction that has read users: its ACCESS SHARE lock blocks any ALTER."""
+    conn = await asyncpg.connect(plain(url))
+    try:
+        async with conn.transaction():
+            await conn.fetch("SELECT * FROM users")
+            started.set()
+            await asyncio.sleep(seconds)
+    finally:
+        await conn.close()
+
+
+async def longest_read(url: str, until: asyncio.Event) -> float:
+    """The longest a plain SELECT on users waited while the migration ran."""
+    conn = await asyncpg.connect(plain(url))
+    longest = 0.0
+    try:
+        while not until.is_set():
+            began = time.perf_counter()
+            await conn.fetchval("SELECT count(*) FROM users")
+            longest = max(longest, time.perf_counter() - began)
+            await asyncio.sleep(0.02)
+    finally:
+        await conn.close()
+    return longest
+
+
+async def make_users(url: str) -> None:
+    conn = await asyncpg.connect(plain(url))
+    try:
+        await conn.execute("CREATE TABLE users (id integer PRIMARY KEY)")
+    finally:
+        await conn.close()
+
+
+async def test_an_alter_behind_a_long_read_retries_and_never_blocks_readers_longer_than_the_timeout(
+        database_url, write_migration, runner_factory, caplog):
+    await make_users(database_url)
+    write_migration("001_email", ADD_COLUMN)
+    started, done = asyncio.Event(), asyncio.Event()
+    blocker = asyncio.create_task(holding_a_read(database_url, 3.0, started))
+    await started.wait()
+    reader = asyncio.create_task(longest_read(database_url, done))
+    with caplog.at_level(logging.WARNING, logger="ncm"):
+        async with runner_factory(database_url, sql={"ddl_lock_timeout": 0.3, "ddl_lock_retries": 10}) as runner:
+            results = await runner.run_migrations()
+    done.set()
+    await blocker
+    longest = await reader
+    assert [r["status"] for r in results] == ["applied"]
+    assert any("trying again" in r.getMessage() for r in caplog.records)
+    assert longest < 1.5, f"a reader waited {longest:.2f}s behind the migration"
+
+
+async def test_a_lock_never_granted_fails_the_step_saying_so_and_changes_nothing(
+        database_url, write_migration, runner_factory):
+    await make_users(database_url)
+    write_migration("001_email", ADD_COLUMN)
+    started = asyncio.Event()
+    blocker = asyncio.create_task(holding_a_read(database_url, 3.0, started))
+    await started.wait()
+    async with runner_factory(database_url, sql={"ddl_lock_timeout": 0.2, "ddl_lock_retries": 2}) as runner:
+        (result,) = await runner.run_migrations()
+        assert result["status"] == "failed"
+        assert "a lock was not granted within 0.2s, ddl_lock_timeout, 2 time(s)" in result["error"]
+        assert [(r.version, r.status) for r in await runner.db.read_history()] in ([], [("001_email", "failed")])
+    await blocker
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM information_schema.columns WHERE column_name = 'email'") == 0
+    finally:
+        await conn.close()
