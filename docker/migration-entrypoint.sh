@@ -16,7 +16,8 @@
 #    any other failure (a bad URL, a missing plugin: waiting cannot mend those)
 #    stops at once. On giving up it prints one line and exits with the last exit
 #    code of `ncm check`. Commands that do not use the database (init, create,
-#    hash, completion, plugins, check, --help, --version) do not wait.
+#    hash, completion, plugins, check, wait (which waits itself), --help,
+#    --version) do not wait.
 # 4. exec's ncm, so signals reach it and its exit code is the container's.
 #
 # NCM_BIN names the ncm executable (default: ncm). This script never prints the
@@ -68,7 +69,7 @@ fi
 
 needs_database() {
     case "$1" in
-        init | create | hash | completion | plugins | check | help | -h | --help | --version) return 1 ;;
+        init | create | hash | completion | plugins | check | wait | help | -h | --help | --version) return 1 ;;
         *) return 0 ;;
     esac
 }
