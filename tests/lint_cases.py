@@ -9,7 +9,7 @@ finding must point at)."""
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ncm_core.config import MigrationConfig
@@ -28,6 +28,8 @@ class Case:
     type: str = "schema"
     header: str = ""
     transactional: bool = True
+    config: dict = field(default_factory=dict)
+    """Settings the case is linted with."""
 
 
 FILE = '''"""Lint case."""
@@ -90,14 +92,14 @@ async def apply_existing(url: str, directory: Path, case: Case) -> None:
 async def check_failing(url: str, directory: Path, case: Case) -> None:
     await apply_existing(url, directory, case)
     line = write(directory, "002_case", case, case.failing)
-    found = [(f.code, f.line) for f in await lint(url, directory)]
+    found = [(f.code, f.line) for f in await lint(url, directory, **case.config)]
     assert (case.code, line) in found or (line is None and case.code in {c for c, _ in found}), found
 
 
 async def check_passing(url: str, directory: Path, case: Case) -> None:
     await apply_existing(url, directory, case)
     write(directory, "002_case", case, case.passing)
-    found = [f.code for f in await lint(url, directory)]
+    found = [f.code for f in await lint(url, directory, **case.config)]
     assert case.code not in found, found
 
 
@@ -153,7 +155,8 @@ POSTGRES = [
     Case("LK108", 'op.alter_column("users", "email", nullable=False)  # {line}',
          'op.alter_column("users", "email", nullable=True)'),
     Case("LK109", 'op.add_column("users", sa.Column("nick", sa.String(20)))  # {line}',
-         'op.execute("SET lock_timeout = \'2s\'")\nop.add_column("users", sa.Column("nick", sa.String(20)))'),
+         'op.execute("SET lock_timeout = \'2s\'")\nop.add_column("users", sa.Column("nick", sa.String(20)))',
+         config={"sql": {"ddl_lock_timeout": 0}}),
     Case("MF104", 'op.execute("ALTER TABLE users ALTER COLUMN email SET NOT NULL")  # {line}',
          'op.execute("ALTER TABLE users ALTER COLUMN email DROP NOT NULL")'),
     Case("MF105", 'op.alter_column("users", "email", type_=sa.String(20), existing_type=sa.String(100))  # {line}',

@@ -127,7 +127,7 @@ async def _analysed(linter: SupportsLint, backend: Backend, order: list[Migratio
         if migration not in found and live:
             continue
         scope = Scope(migration, backend.DATABASE_TYPE, tables.existing, backend.is_atomic(migration), live,
-                      tables.fresh, columns)
+                      tables.fresh, columns, settings=dict(getattr(backend, "session_settings", dict)()))
         for op in await _capture(linter, migration):
             if migration in found:
                 found[migration] += _check(active, op, scope)

@@ -23,4 +23,12 @@ async def test_lk109_is_reported_once_per_migration(database_url, migrations_dir
                       'op.add_column("users", sa.Column("b", sa.Integer))', "")
     await cases.apply_existing(database_url, migrations_dir, case)
     cases.write(migrations_dir, "002_case", case, case.failing)
-    assert [f.code for f in await cases.lint(database_url, migrations_dir)].count("LK109") == 1
+    found = await cases.lint(database_url, migrations_dir, sql={"ddl_lock_timeout": 0})
+    assert [f.code for f in found].count("LK109") == 1
+
+
+async def test_lk109_is_not_reported_where_ncm_sets_the_lock_timeout_itself(database_url, migrations_dir):
+    case = cases.POSTGRES[[c.code for c in cases.POSTGRES].index("LK109")]
+    await cases.apply_existing(database_url, migrations_dir, case)
+    cases.write(migrations_dir, "002_case", case, case.failing)
+    assert "LK109" not in [f.code for f in await cases.lint(database_url, migrations_dir)]

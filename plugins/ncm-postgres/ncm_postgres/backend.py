@@ -75,12 +75,15 @@ class PostgresBackend(SQLBackend):
     def lock_not_granted(self, exc: BaseException) -> bool:
         return getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03"  # lock_not_available
 
-    def step_session(self) -> tuple[list[str], list[str]]:
-        """lock_timeout and statement_timeout for every step, in milliseconds (0: none)."""
+    def session_settings(self) -> dict[str, str]:
+        """lock_timeout and statement_timeout for every step, in milliseconds, where set."""
         sql = self.config.section("sql")
         timeouts = {"lock_timeout": sql.ddl_lock_timeout, "statement_timeout": sql.statement_timeout}
-        return ([f"SET {name} = {int(seconds * 1000)}" for name, seconds in timeouts.items()],
-                [f"RESET {name}" for name in timeouts])
+        return {name: str(int(seconds * 1000)) for name, seconds in timeouts.items() if seconds}
+
+    def step_session(self) -> tuple[list[str], list[str]]:
+        settings = self.session_settings()
+        return [f"SET {name} = {value}" for name, value in settings.items()], [f"RESET {name}" for name in settings]
 
     def prepare_engine(self, engine: Any) -> None:
         sa.event.listen(engine.sync_engine, "do_execute", asyncpg_adapter.ddl_in_one_round_trip)

@@ -454,6 +454,10 @@ class SQLBackend(Backend):
         """Whether ``exc`` is the server giving up on a lock after ``ddl_lock_timeout``."""
         return False
 
+    def session_settings(self) -> dict[str, str]:
+        """The session settings ncm gives every step (``ncm lint`` reads them as set)."""
+        return {}
+
     def step_session(self) -> tuple[list[str], list[str]]:
         """The statements that set, then reset, the session every step runs in (its lock and
         statement timeouts), for a dialect that has them."""
