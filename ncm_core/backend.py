@@ -118,6 +118,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from ncm_core.backfill import BackfillOptions
+
 if TYPE_CHECKING:
     from ncm_core.config import MigrationConfig
     from ncm_core.history import HistoryRecord
@@ -144,6 +146,8 @@ class Backend(ABC):
 
     def __init__(self, config: MigrationConfig) -> None:
         self.config = config
+        self.backfill_options = BackfillOptions()
+        """What the command asks of ``ctx.backfill`` (batch size, pauses, a stop): set by the runner."""
 
     @classmethod
     def claims(cls, url: str) -> bool:

@@ -13,6 +13,7 @@ from ncm_core.errors import UsageError
 
 if TYPE_CHECKING:
     from ncm_core.adoption import FlywayHistory
+    from ncm_core.backfill import Checkpoint
     from ncm_core.backend import Backend, GeneratedSteps
     from ncm_core.history import AuditEntry, HistoryRecord
     from ncm_core.lint.operations import Operation
@@ -147,6 +148,15 @@ class SupportsResume(Protocol):
         its journal (``HistoryRecord.statements_done``) does not record as done: the backend
         keeps the journal for such a step, and its statements are the same each time it runs
         (a plain Alembic ``op`` migration). ``apply`` then skips that many statements."""
+
+
+@runtime_checkable
+class SupportsBackfill(Protocol):
+    """``ctx.backfill`` (ncm_core.backfill): batches committed one by one with a checkpoint,
+    which an interrupted migration resumes from and ``ncm status`` reports."""
+
+    async def read_backfills(self) -> list[Checkpoint]:
+        """Every backfill's checkpoint; empty when there is none (or no place for them yet)."""
 
 
 @runtime_checkable

@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from ncm_core import static_read
+from ncm_core.backfill import BACKFILL_CALL
 from ncm_core.static_cache import MISSING, StaticCache
 from ncm_core.errors import MigrationFileError
 from ncm_core.step import Step, StepContext, StepForm
@@ -80,6 +81,9 @@ class Migration:
     """Read from its syntax tree, not imported yet: its steps import it when first called."""
     repeatable: bool = False
     """Applied again whenever its checksum changes, after every versioned migration (Flyway's ``R__``)."""
+    backfills: bool = False
+    """Its code calls ``ctx.backfill``: it runs outside any run-wide transaction, its batches
+    committed one by one, and ``ncm run --defer-backfills`` leaves it to ``ncm backfill``."""
 
     @property
     def number(self) -> str:
@@ -223,7 +227,8 @@ def load_migration(path: Path, cache: StaticCache | None = None) -> Migration:
     its syntax tree (or what ``cache`` kept of it) and imported only when it runs
     (``ncm_core.static_read``)."""
     source = path.read_bytes()
-    migration = Migration(version=path.stem, path=path, checksum=_checksum(source))
+    migration = Migration(version=path.stem, path=path, checksum=_checksum(source),
+                          backfills=BACKFILL_CALL.search(source) is not None)
     static = cache.get(path.name, migration.checksum) if cache is not None else MISSING
     if static is MISSING:
         static = _read_static(path, source)

@@ -66,14 +66,14 @@ class Progress:
         elapsed = max(now - self.started, 1e-9)
         rate = self.done / elapsed
         if not self.total:
-            return f"progress {self.description}: {self.done} done, {rate:.0f}/s, {_duration(elapsed)} so far"
+            return f"progress {self.description}: {self.done} done, {rate:.0f}/s, {duration(elapsed)} so far"
         left = max(self.total - self.done, 0)
-        eta = _duration(left / rate) if rate > 0 else "unknown"
+        eta = duration(left / rate) if rate > 0 else "unknown"
         return (f"progress {self.description}: {self.done}/{self.total} ({100 * self.done // self.total}%), "
                 f"{rate:.0f}/s, ETA {eta}")
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     """``42s``, ``3m05s``, ``1h02m``."""
     whole = int(round(seconds))
     if whole < 60:

@@ -25,6 +25,7 @@ from ncm_core.backend import Backend, GeneratedSteps
 from ncm_core.capabilities import (
     SupportsAlembicAdoption,
     SupportsAudit,
+    SupportsBackfill,
     SupportsBackup,
     SupportsFlywayAdoption,
     SupportsGolangMigrateAdoption,
@@ -36,6 +37,7 @@ from ncm_core.capabilities import (
     SupportsUnlock,
     require,
 )
+from ncm_core.backfill import BackfillOptions, BackfillStopped
 from ncm_core.config import MigrationConfig, load_config
 from ncm_core.errors import (
     BackupError,
@@ -124,6 +126,15 @@ def interrupted(record: HistoryRecord) -> str:
             f"and run `ncm repair --mark-pending {v}`, or run its down step with `ncm rollback --version {v}`")
 
 
+def _outside_transaction(m: Migration) -> None:
+    """A backfill commits batch by batch: its migration is not one transaction, so it runs as a
+    ``transactional = False`` step does (the strategy each backend has for those)."""
+    if m.transactional:
+        raise MigrationFileError(f"{m.path}: calls ctx.backfill, which commits each batch on its own: "
+                                 "remove transactional = True")
+    m.transactional = False
+
+
 class MigrationRunner:
     def __init__(self, config: MigrationConfig | None = None) -> None:
         self.config = config if config is not None else load_config()
@@ -137,6 +148,8 @@ class MigrationRunner:
         """The direction and the migrations of the run under way (or the last one)."""
         self.stop_requested: int | None = None
         """The signal that asked the run to stop once its current step is done."""
+        self.backfill_options = BackfillOptions()
+        """What ``ctx.backfill`` is asked (``--batch-size`` and the rest), handed to the backend."""
 
     # -- lifecycle -------------------------------------------------------------------
     async def initialize(self) -> None:
@@ -177,7 +190,9 @@ class MigrationRunner:
                 )
             if m.transaction_mode is None and self.config.transaction_mode == "none":
                 m.transactional = False
-            if m.transactional is None:
+            if m.backfills:
+                _outside_transaction(m)
+            elif m.transactional is None:
                 m.transactional = kinds[m.type].transactional
         self.graph = MigrationGraph(migrations)
         return self.graph
@@ -192,8 +207,9 @@ class MigrationRunner:
         ``allow``: the lint codes whose error-level findings lint on run lets through."""
         graph = self.load()
         target = graph.resolve(target_version) if target_version is not None else None
+        self.db.backfill_options = self.backfill_options
         if dry_run:
-            plan = self._runnable(self._pending(graph, await self.history(), target), "up")
+            plan = self._runnable(self._backfill_plan(self._pending(graph, await self.history(), target)), "up")
             async with self.db.dry_run_scope():
                 return [{"version": m.version, "description": m.description, "status": "dry-run",
                          "statements": await self.db.dry_run(m, "up")} for m in plan]
@@ -203,7 +219,7 @@ class MigrationRunner:
                 problems = self.problems(graph, history)
                 self._raise_on_errors(problems)
                 self._warn_on_run(problems)
-                plan = self._runnable(self._pending(graph, history, target), "up")
+                plan = self._runnable(self._backfill_plan(self._pending(graph, history, target)), "up")
                 self._refuse_interrupted(plan, history)
                 if plan and lint_gate.applies(self):
                     await lint_gate.check_plan(self, plan, allow)
@@ -283,6 +299,10 @@ class MigrationRunner:
             if not self.db.is_atomic(m):
                 await self._mark_running(m, record, direction, resume)
             await self.db.apply(m, direction, record)
+        except BackfillStopped as exc:
+            log.warning("%s", exc)
+            return {"version": m.version, "description": m.description, "status": "in progress",
+                    "duration_ms": int((time.perf_counter() - started) * 1000), "error": None}
         except ConnectionLost as exc:
             raise ConnectionLost(f"lost the connection to the database during {m.version} "
                                  f"({'applying' if direction == 'up' else 'rolling back'} it): {exc}") from exc
@@ -342,7 +362,30 @@ class MigrationRunner:
                 log.warning("%s was interrupted after %d statement(s); resuming at the next one",
                             m.version, record.statements_done)
                 continue
+            if self._resumes_backfill(record):
+                if m is not None:
+                    log.warning("%s was interrupted during its backfill; resuming at its checkpoint", m.version)
+                continue
             raise ValidationFailed(f"refusing to run: {interrupted(record)}")
+
+    def _resumes_backfill(self, record: HistoryRecord) -> bool:
+        """Whether ``record`` is a backfill that stopped part way: it resumes at its checkpoint
+        whenever it runs next, and a run that leaves it (``--defer-backfills``) is not refused."""
+        m = self.graph.by_version.get(record.version) if self.graph is not None else None
+        return m is not None and m.backfills and record.status == RUNNING and record.checksum == m.checksum
+
+    def _backfill_plan(self, plan: list[Migration]) -> list[Migration]:
+        """``plan`` without the migrations that backfill (``--defer-backfills``), or with only
+        them (``ncm backfill``)."""
+        options = self.backfill_options
+        if options.only:
+            return [m for m in plan if m.backfills]
+        if options.defer:
+            for m in plan:
+                if m.backfills:
+                    log.info("%s backfills: deferred to `ncm backfill`", m.version)
+            return [m for m in plan if not m.backfills]
+        return plan
 
     def _runnable(self, plan: list[Migration], direction: str) -> list[Migration]:
         """``plan``, once every step of it is known to exist and to suit the backend: a file
@@ -364,8 +407,9 @@ class MigrationRunner:
 
     def request_stop(self, signum: int) -> None:
         """Stop the run once its current step is done (and recorded): what SIGTERM and a first
-        Ctrl-C ask of ``ncm run`` and ``ncm rollback``."""
+        Ctrl-C ask of ``ncm run`` and ``ncm rollback``. A backfill stops after its current batch."""
         self.stop_requested = signum
+        self.backfill_options.stop_requested = True
 
     async def outcome(self) -> str:
         """What the history says of the last run's plan, read afresh: after a stop, a lost
@@ -532,18 +576,23 @@ class MigrationRunner:
     async def get_status(self) -> dict[str, Any]:
         """Every migration's state: ``pending``, ``applied``, ``baseline``, ``changed`` (edited
         since), ``failed``, ``missing`` (no file), ``in progress`` (a run holding the lock is
-        on it: its record says so, or the lock does) or ``interrupted`` (its runner died part way: ``recovery`` says what to do)."""
+        on it: its record says so, or the lock does; a backfill stopped part way, which resumes at its
+        checkpoint), ``deferred`` (a backfill left by ``--defer-backfills``) or ``interrupted`` (its
+        runner died part way: ``recovery`` says what to do). ``backfill``: rows done, rate, ETA."""
         graph = self.load()
         snapshot = await self.snapshot()
         history = {r.version: r for r in snapshot.records}
         unfinished = "in progress" if snapshot.lock_holder else "interrupted"
         under_way = snapshot.noted_step
+        checkpoints = await self._checkpoints(graph, history)
         rows = []
         for m in graph.order:
             record = history.get(m.version)
             state = "pending" if record is None else record.status
-            if m.version == under_way:
+            if m.version == under_way or (record is not None and self._resumes_backfill(record)):
                 state = "in progress"
+            elif record is None and m.backfills and any(v in history for v in self._after(graph, m)):
+                state = "deferred"  # left by --defer-backfills: later migrations were applied
             elif record is not None and m.repeatable and record.checksum != m.checksum:
                 state = "pending"
             elif record is not None and record.status in (APPLIED, BASELINE) and record.checksum != m.checksum:
@@ -557,19 +606,58 @@ class MigrationRunner:
                          "error": record.error if record else None,
                          "runner": record.runner if record else None,
                          "statements_done": record.statements_done if record else None,
-                         "recovery": interrupted(record) if state == "interrupted" else None})
+                         "recovery": interrupted(record) if state == "interrupted" else None,
+                         "backfill": self._backfill_status(checkpoints, m.version)})
         known = set(graph.by_version)
         rows += [{"version": v, "description": r.description, "type": r.type, "state": "missing",
                   "applied_at": r.applied_at.isoformat(), "applied_by": r.applied_by,
                   "execution_ms": r.execution_ms, "error": r.error, "runner": r.runner,
-                  "statements_done": r.statements_done, "recovery": None}
+                  "statements_done": r.statements_done, "recovery": None, "backfill": None}
                  for v, r in history.items() if v not in known]
         applied = [r["version"] for r in rows if r["state"] in (APPLIED, BASELINE, "changed")]
         return {"database": self.config.safe_url, "backend": snapshot.backend,
                 "current": applied[-1] if applied else None,
-                "pending": sum(r["state"] == "pending" for r in rows),
+                "pending": sum(r["state"] in ("pending", "deferred") for r in rows),
                 "failed": sum(r["state"] == FAILED for r in rows), "migrations": rows,
                 "lock_holder": snapshot.lock_holder}
+
+    @staticmethod
+    def _after(graph: MigrationGraph, m: Migration) -> list[str]:
+        return [later.version for later in graph.order[graph.order.index(m) + 1:]]
+
+    async def _checkpoints(self, graph: MigrationGraph, history: dict[str, HistoryRecord]) -> dict[str, list[Any]]:
+        """The checkpoints of the backfills not applied yet, by version: read (with the backend)
+        only when there are such migrations, so that status stays light without them."""
+        open_ = {m.version for m in graph.order if m.backfills
+                 and (m.version not in history or history[m.version].status in UNFINISHED)}
+        if not open_:
+            return {}
+        if self.backend is None:
+            await self.initialize()
+        if not isinstance(self.db, SupportsBackfill):
+            return {}
+        found: dict[str, list[Any]] = {}
+        for point in await self.db.read_backfills():
+            if point.version in open_:
+                found.setdefault(point.version, []).append(point)
+        return found
+
+    @staticmethod
+    def _backfill_status(checkpoints: dict[str, list[Any]], version: str) -> dict[str, Any] | None:
+        """A migration's backfill as status shows it: rows done, rate and ETA summed over its
+        backfills (one per table it walks), each also listed."""
+        points = checkpoints.get(version)
+        if not points:
+            return None
+        parts = [p.as_status() for p in points]
+        done = sum(p.rows_done for p in points)
+        totals = [p.rows_total for p in points]
+        seconds = sum(p.seconds for p in points)
+        rate = done / seconds if seconds > 0 and done else None
+        total = sum(totals) if None not in totals else None
+        eta = (total - done) / rate if rate and total is not None else None
+        return {"rows_done": done, "rows_total": total, "rate": round(rate, 1) if rate else None,
+                "eta_seconds": round(max(eta, 0), 1) if eta is not None else None, "tables": parts}
 
     async def snapshot(self) -> HistorySnapshot:
         """The history, who holds the lock and the step a run noted. Before a connection is

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from cyclopts import App, Parameter
 
-from ncm_core.cli import authoring, backups, completion, inspecting, linting, plugins, running, waiting
+from ncm_core.cli import authoring, backfilling, backups, completion, inspecting, linting, plugins, running, waiting
 from ncm_core.cli.common import Globals
 from ncm_core.errors import EXIT_CODES, NcmError
 
@@ -29,7 +29,8 @@ app = App(
 for command in (authoring.init, running.run, authoring.create, running.rollback, inspecting.status, inspecting.current,
                 inspecting.validate, linting.lint,
                 authoring.baseline, inspecting.history, running.repair, backups.backup_app, backups.restore,
-                inspecting.check, inspecting.unlock, waiting.wait, plugins.plugins, completion.completion):
+                inspecting.check, inspecting.unlock, waiting.wait, plugins.plugins, completion.completion,
+                backfilling.backfill):
     app.command(command)
 app.command(authoring.hash_files, name="hash")
 

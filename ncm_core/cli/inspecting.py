@@ -21,7 +21,7 @@ ExitCodeFlag = Annotated[bool, Parameter(help="exit 0 at head, 3 with pending (o
                                                 "migrations, 1 with failed or interrupted ones: a deploy gate",
                                            negative="")]
 BROKEN = ("failed", "interrupted")
-BEHIND = ("pending", "changed", "missing", "in progress")
+BEHIND = ("pending", "changed", "missing", "in progress", "deferred")
 
 
 def status(*, exit_code: ExitCodeFlag = False, json_: JsonFlag = False, targets: fleet.TargetsOption = None,
@@ -54,7 +54,7 @@ def _status_code(state: dict[str, Any]) -> int:
 
 def _print_status(state: dict[str, Any]) -> None:
     colours = {"applied": "green", "baseline": "green", "pending": "yellow", "failed": "red", "changed": "red",
-               "missing": "red", "interrupted": "red", "in progress": "yellow"}
+               "missing": "red", "interrupted": "red", "in progress": "yellow", "deferred": "yellow"}
     rows = [[m["version"], m["description"], m["type"], coloured(m["state"], colours.get(m["state"], "white")),
              (m["applied_at"] or "").replace("T", " ").removesuffix("+00:00")] for m in state["migrations"]]
     print_table(["version", "description", "type", "state", "applied at"], rows,
@@ -67,6 +67,19 @@ def _print_status(state: dict[str, Any]) -> None:
             say(f"failed: {m['error']}", wrap=False)
         if m["recovery"]:
             say(f"interrupted: {m['recovery']}")
+        if m["backfill"]:
+            say(f"backfill: {m['version']}: {backfill_line(m['backfill'])}")
+
+
+def backfill_line(backfill: dict[str, Any]) -> str:
+    """``412000/1000000 rows (41%), 52300 rows/s, ETA 11s``."""
+    from ncm_core.progress import duration
+
+    done, total = backfill["rows_done"], backfill["rows_total"]
+    share = f"/{total} rows ({100 * done // total}%)" if total else " rows"
+    rate = f", {backfill['rate']:.0f} rows/s" if backfill["rate"] else ""
+    eta = f", ETA {duration(backfill['eta_seconds'])}" if backfill["eta_seconds"] is not None else ""
+    return f"{done}{share}{rate}{eta}"
 
 
 def current(*, json_: JsonFlag = False) -> int:

@@ -9,7 +9,9 @@ from typing import Annotated, Any
 
 from cyclopts import Parameter
 
+from ncm_core.backfill import DEFAULT_TARGET_MS
 from ncm_core.cli import fleet
+from ncm_core.cli.backfilling import BatchPause, BatchSize, BatchTarget, options
 from ncm_core.cli.common import JsonFlag, console, print_json, say, with_runner
 from ncm_core.errors import MigrationFailed, UsageError
 from ncm_core.hookspecs import hookimpl
@@ -84,6 +86,12 @@ def run(
     allow: Annotated[list[str] | None, Parameter(
         help="where lint on run is on ([lint] on_run, production by default): run despite this code's "
              "error-level findings, once reviewed (repeat for several; the audit log records it)")] = None,
+    defer_backfills: Annotated[bool, Parameter(
+        help="apply the other migrations and leave those that backfill (ctx.backfill) pending, for "
+             "`ncm backfill`", negative="")] = False,
+    batch_size: BatchSize = None,
+    batch_pause: BatchPause = 0.0,
+    batch_target: BatchTarget = DEFAULT_TARGET_MS,
     json_: JsonFlag = False,
     targets: fleet.TargetsOption = None,
     parallel: fleet.ParallelOption = fleet.DEFAULT_PARALLEL,
@@ -103,7 +111,9 @@ def run(
 ) -> int:
     """Apply pending migrations in dependency order (with --targets: on many databases). In
     production (``[lint] on_run``) the plan is linted first, and error-level findings refuse
-    the run (docs/lint.md)."""
+    the run (docs/lint.md). A backfill (ctx.backfill) commits batch by batch and resumes at its
+    checkpoint if the run stops."""
+    chosen = options(batch_size, batch_pause, batch_target, defer=defer_backfills)
     if targets is not None:
         if sql or from_ is not None or dry_run or database is not None:
             raise UsageError("--targets runs each target's migrations: --sql, --from, --dry-run and --database "
@@ -122,6 +132,7 @@ def run(
             results = []
         else:
             await runner.initialize()
+            runner.backfill_options = chosen
             results = await runner.run_migrations(target_version=target_version, dry_run=dry_run, allow=allow or ())
         if runner.stop_requested is not None:
             return 0  # the exit line says what stuck

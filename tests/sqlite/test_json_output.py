@@ -56,6 +56,21 @@ def downgrade() -> None:
 '''
 
 
+BACKFILL = '''"""Fills a column."""
+
+
+async def upgrade(ctx):
+    async for batch in ctx.backfill("users", key="id", size=10):
+        await batch.execute("UPDATE users SET id = id WHERE id BETWEEN :lo AND :hi")
+'''
+
+
+def deferred(project, ncm):
+    applied(project, ncm)
+    written(project, ncm, "002_fill", BACKFILL)
+    ncm("run", "--defer-backfills")
+
+
 def applied(project, ncm, name="001_users", source=USERS):
     (project / "migrations" / f"{name}.py").write_text(source)
     ncm("run")
@@ -104,6 +119,8 @@ CASES = {
     "rollback-dry-run": ("ncm rollback", applied, ["rollback", "--steps", "1", "--dry-run"], 0, "results"),
     "rollback-only": ("ncm rollback", two_applied, ["rollback", "--only", "001_users"], 0, "stays_applied"),
     "current": ("ncm current", applied, ["current"], 0, "heads"),
+    "backfill": ("ncm backfill", deferred, ["backfill"], 0, "results"),
+    "status-deferred": ("ncm status", deferred, ["status"], 0, "migrations"),
     "status": ("ncm status", lambda p, n: (applied(p, n), written(p, n, "002_more")), ["status"], 0, "migrations"),
     "status-failed": ("ncm status", failed, ["status"], 0, "failed"),
     "validate": ("ncm validate", lambda p, n: written(p, n, "001_one_way", ONE_WAY), ["validate"], 0, "problems"),

@@ -23,9 +23,9 @@ from alembic.runtime.migration import MigrationContext
 
 from ncm_core.backend import GeneratedSteps
 from ncm_core.errors import UsageError
-from ncm_sql.tables import AUDIT_TABLE, HISTORY_TABLE
+from ncm_sql.tables import AUDIT_TABLE, BACKFILL_TABLE, HISTORY_TABLE
 
-IGNORED_TABLES = frozenset({HISTORY_TABLE, AUDIT_TABLE, "alembic_version"})
+IGNORED_TABLES = frozenset({HISTORY_TABLE, AUDIT_TABLE, BACKFILL_TABLE, "alembic_version"})
 """Tables that belong to the migration tools, not to the application's models."""
 
 _DIALECT_PREFIX = re.compile(r"\b(postgresql|mysql|sqlite|mssql|oracle)\.[A-Za-z_]")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import sqlalchemy as sa
 
 from ncm_core.backend import Backend
+from ncm_core.backfill import BackfillStopped, Checkpoint
 from ncm_core.errors import (
     ConfigError,
     ConnectionLost,
@@ -101,6 +102,7 @@ class SQLBackend(Backend):
         self._literal_insert: deferred.LiteralInsert | None = None
         self._contexts: weakref.WeakKeyDictionary[sa.Connection, MigrationContext] = weakref.WeakKeyDictionary()
         self.metadata, self.history_table, self.audit_table = tables.build(self.schema)
+        self.backfill_table = tables.backfill_table(self.metadata)
 
     # -- connection ------------------------------------------------------------------
     def sqlalchemy_url(self) -> sa.URL:
@@ -296,6 +298,12 @@ class SQLBackend(Backend):
     async def write_audit(self, entry: AuditEntry) -> None:
         await self.write([(sa.insert(self.audit_table), tables.audit_row(entry))])
 
+    async def read_backfills(self) -> list[Checkpoint]:
+        from ncm_sql.backfill import read_checkpoints
+
+        with self.refused(f"cannot read ncm's backfills in {self.label()}", f"SELECT on {tables.BACKFILL_TABLE}"):
+            return await read_checkpoints(self)
+
     # -- running ---------------------------------------------------------------------
     @asynccontextmanager
     async def run_scope(self) -> AsyncIterator[None]:
@@ -426,7 +434,7 @@ class SQLBackend(Backend):
             try:
                 await self._apply_once(migration, direction, record)
                 return
-            except MigrationFailed:
+            except (MigrationFailed, BackfillStopped):
                 raise
             except FAILURES as exc:
                 if lost_connection(exc):
@@ -584,7 +592,7 @@ class SQLBackend(Backend):
         async with self.engine.connect() as conn:
             schema = await conn.run_sync(live_schema, self.schema)
         return {name: columns for name, columns in schema.items()
-                if name not in (self.history_table.name, self.audit_table.name)}
+                if name not in (self.history_table.name, self.audit_table.name, self.backfill_table.name)}
 
     @asynccontextmanager
     async def dry_run_scope(self) -> AsyncIterator[None]:

@@ -13,6 +13,7 @@ from ncm_core.progress import progress
 if TYPE_CHECKING:
     from ncm_core.migration import Migration
     from ncm_sql.backend import SQLBackend
+    from ncm_sql.backfill import SQLBackfill
     from ncm_sql.journal import Journal
 
 
@@ -47,9 +48,23 @@ class SQLStepContext:
         self.config = backend.config
         self.dialect = connection.dialect.name
         self.progress = progress
+        self.backfills: list[SQLBackfill] = []
 
     async def execute(self, sql: Any, params: Any = None) -> sa.Result[Any]:
         return await self.session.execute(sql, params)
+
+    def backfill(self, table: str, key: str = "id", size: int = 1000, name: str | None = None) -> SQLBackfill:
+        """Batches of ``table`` by ranges of ``key``, each committed with its checkpoint on a
+        connection of its own (ncm_sql.backfill); ``name`` tells two backfills of one table apart."""
+        from ncm_sql.backfill import SQLBackfill
+
+        self.backfills.append(SQLBackfill(self, table, key, size, name))
+        return self.backfills[-1]
+
+    async def close_backfills(self, ok: bool) -> None:
+        """After the step: what a backfill left open is committed if the step succeeded."""
+        for backfill in self.backfills:
+            await backfill.close(ok)
 
     async def batches(self, table: str, columns: Sequence[str], key: str = "id",
                       size: int = 1000) -> AsyncIterator[list[sa.Row[Any]]]:
@@ -122,6 +137,12 @@ class RecordingContext:
     async def batches(self, *args: Any, **kwargs: Any) -> AsyncIterator[list[Any]]:
         return
         yield
+
+    def backfill(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        """One batch, whose statements are recorded: a dry run shows what each batch runs."""
+        from ncm_sql.backfill import preview
+
+        return preview(self.execute)
 
     async def run_sync(self, fn: Callable[..., Any], wants_ctx: bool = False) -> Any:
         self.statements.extend(self.backend.offline_sql(fn, self if wants_ctx else None))

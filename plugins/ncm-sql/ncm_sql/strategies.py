@@ -84,7 +84,12 @@ async def run_with_context(backend: SQLBackend, conn: AsyncConnection, migration
     """The step and its validate() awaited with a context on ``conn``, whatever their form."""
     ctx = SQLStepContext(backend, conn, migration, journal)
     with guard(conn.sync_connection).armed(migration) if migration.transactional else nullcontext():
-        await migration.run(direction, ctx)
+        try:
+            await migration.run(direction, ctx)
+        except BaseException:
+            await ctx.close_backfills(ok=False)
+            raise
+        await ctx.close_backfills(ok=True)
         if direction == "up" and not await migration.check(ctx):
             raise MigrationFailed(migration.version, "its validate() returned False")
 

@@ -10,6 +10,7 @@ from ncm_core.history import AuditEntry, HistoryRecord, from_fields
 
 HISTORY_TABLE = "ncm_migrations"
 AUDIT_TABLE = "ncm_audit"
+BACKFILL_TABLE = "ncm_backfills"
 
 
 def added_columns() -> list[sa.Column]:
@@ -61,9 +62,31 @@ def build(schema: str | None) -> tuple[sa.MetaData, sa.Table, sa.Table]:
     return metadata, history, audit
 
 
+def backfill_table(metadata: sa.MetaData) -> sa.Table:
+    """The checkpoints of ``ctx.backfill`` (ncm_core.backfill), one row per backfill of a
+    migration: a table of its own, so the history table keeps exactly HistoryRecord's columns."""
+    return sa.Table(
+        BACKFILL_TABLE, metadata,
+        sa.Column("version", sa.String(191), primary_key=True),
+        sa.Column("name", sa.String(191), primary_key=True),
+        sa.Column("key_done", sa.Text),
+        sa.Column("rows_done", sa.BigInteger, nullable=False),
+        sa.Column("rows_total", sa.BigInteger),
+        sa.Column("seconds", sa.Float, nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("started_at", sa.DateTime, nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+    )
+
+
 def naive_utc(moment: datetime) -> datetime:
     """Stored without a zone (portable across dialects), always in UTC."""
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def aware(moment: datetime) -> datetime:
+    """A stored (naive, UTC) moment as the aware datetime ncm works with."""
+    return moment.replace(tzinfo=timezone.utc)
 
 
 def history_row(record: HistoryRecord) -> dict:

@@ -137,6 +137,12 @@ class LintContext:
         return
         yield
 
+    def backfill(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        """One batch whose statements are captured, so lint reads what each batch runs."""
+        from ncm_sql.backfill import preview
+
+        return preview(self.execute)
+
     async def run_sync(self, fn: Callable[..., Any], wants_ctx: bool = False) -> Any:
         return self.capture.run_plain(fn, self if wants_ctx else None)
 

@@ -1,0 +1,141 @@
+"""Resumable batched backfills: what every backend's ``ctx.backfill`` shares.
+
+``async for batch in ctx.backfill("users", key="id", size=10_000)`` walks a table (a
+collection) by key ranges; each batch is committed in its own transaction, away from any
+run-wide one, together with a checkpoint (the last key done, the rows done) where the
+database allows, so a batch and its checkpoint stick or vanish together. A run that dies
+(kill -9, a lost node) or is stopped (SIGTERM) leaves the checkpoint; the next ``ncm run`` or
+``ncm backfill`` starts after it. The backend keeps the checkpoints (SQL: the table
+``ncm_backfills``; MongoDB: the collection); this module holds the parts that do not depend
+on the database: the checkpoint, the throttle and the options a run passes down.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ncm_core.history import now
+
+RUNNING, DONE, DEFERRED = "running", "done", "deferred"
+"""A checkpoint's state: batches under way (or interrupted), all done, or left by
+``ncm run --defer-backfills`` for ``ncm backfill``."""
+BACKFILL_CALL = re.compile(rb"\.backfill\(")
+"""What marks a migration file as one that backfills (read from its text, without importing it)."""
+DEFAULT_TARGET_MS = 200
+
+
+class BackfillStopped(Exception):
+    """Raised by a backfill after the batch it was on is committed, when the run was asked to
+    stop (SIGTERM, Ctrl-C): the migration stays in progress, to resume at its checkpoint."""
+
+
+@dataclass
+class Checkpoint:
+    """How far one backfill of one migration got."""
+
+    version: str
+    name: str
+    key_done: Any = None
+    """The last key of the last committed batch; None before the first."""
+    rows_done: int = 0
+    rows_total: int | None = None
+    """Rows done plus those left when the backfill (re)started: for the share and the ETA."""
+    seconds: float = 0.0
+    """Time spent in batches, summed over runs: the rate is rows over this, not over the
+    wall clock since it started (which counts the time a killed run lay dead)."""
+    state: str = RUNNING
+    started_at: datetime = field(default_factory=now)
+    updated_at: datetime = field(default_factory=now)
+
+    @property
+    def rate(self) -> float | None:
+        """Rows per second, or None before the first batch."""
+        return self.rows_done / self.seconds if self.seconds > 0 and self.rows_done else None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if self.state == DONE:
+            return 0.0
+        rate = self.rate
+        if rate is None or self.rows_total is None:
+            return None
+        return max(self.rows_total - self.rows_done, 0) / rate
+
+    def as_status(self) -> dict[str, Any]:
+        """What ``ncm status`` (and ``--json``) shows of it."""
+        rate = self.rate
+        eta = self.eta_seconds
+        return {"name": self.name, "state": self.state, "rows_done": self.rows_done, "rows_total": self.rows_total,
+                "rate": round(rate, 1) if rate is not None else None,
+                "eta_seconds": round(eta, 1) if eta is not None else None,
+                "key_done": self.key_done, "updated_at": self.updated_at.isoformat()}
+
+
+def encode_key(key: Any) -> str | None:
+    """A key as the checkpoint stores it (JSON: integers and strings keep their type)."""
+    return None if key is None else json.dumps(key, default=str)
+
+
+def decode_key(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+@dataclass
+class BackfillOptions:
+    """What the command asks of every backfill of a run (``--batch-size``, ``--batch-pause``,
+    ``--batch-target``, ``--defer-backfills``), and how it asks one to stop."""
+
+    batch_size: int | None = None
+    """Overrides the ``size`` a migration gives."""
+    pause: float = 0.0
+    """Seconds to wait between two batches (replicas catch up, the app gets the locks)."""
+    target_ms: int = DEFAULT_TARGET_MS
+    """Adaptive batches: a batch that takes longer than this shrinks the next one (0: fixed size)."""
+    defer: bool = False
+    """``ncm run --defer-backfills``: the migrations that backfill are left pending."""
+    only: bool = False
+    """``ncm backfill``: only the migrations that backfill run."""
+    stop_requested: bool = False
+
+    def throttle(self, size: int) -> Throttle:
+        return Throttle(self.batch_size or size, self.pause, self.target_ms / 1000 if self.target_ms else None)
+
+
+@dataclass
+class Throttle:
+    """The size of the next batch and the wait before it. A batch slower than ``target``
+    shrinks the next in proportion (so lock time stays near the target); a batch well under
+    it lets the size grow back, never past the size asked for."""
+
+    size: int
+    pause: float = 0.0
+    target: float | None = DEFAULT_TARGET_MS / 1000
+    minimum: int = 1
+    asked: int = 0
+
+    def __post_init__(self) -> None:
+        self.asked = self.size
+
+    def after(self, seconds: float) -> None:
+        """Adjust to a batch that took ``seconds``."""
+        if self.target is None or seconds <= 0:
+            return
+        if seconds > self.target:
+            self.size = max(self.minimum, int(self.size * self.target / seconds))
+        elif seconds < self.target / 2 and self.size < self.asked:
+            self.size = min(self.asked, self.size * 2)
+
+
+class Clock:
+    """Time spent in one batch, for the throttle and the checkpoint's rate."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started

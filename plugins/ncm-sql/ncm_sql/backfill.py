@@ -1,0 +1,192 @@
+"""``ctx.backfill`` on SQL databases: key ranges, a transaction per batch, a checkpoint in it.
+
+Each batch runs on a connection of the backfill's own, in its own transaction, which also
+updates the backfill's row in ``ncm_backfills``: on PostgreSQL, SQLite and MariaDB/MySQL
+(InnoDB) the batch and its checkpoint commit together, so a batch is done exactly once however
+the process dies. The batch is committed when the loop asks for the next one (or ends).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from ncm_core.backfill import DONE, RUNNING, BackfillStopped, Checkpoint, Clock, decode_key, encode_key
+from ncm_core.history import now
+from ncm_core.progress import Progress
+from ncm_sql import tables
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
+
+    from ncm_sql.backend import SQLBackend
+    from ncm_sql.context import SQLStepContext
+
+
+class Batch:
+    """One key range: ``lo`` to ``hi`` inclusive, ``count`` rows. Its statements run in the
+    batch's transaction with ``:lo`` and ``:hi`` bound."""
+
+    def __init__(self, conn: AsyncConnection, lo: Any, hi: Any, count: int) -> None:
+        self.conn, self.lo, self.hi, self.count = conn, lo, hi, count
+        self.rows = 0
+        """Rows the batch's statements changed (a WHERE that skips done rows may change fewer)."""
+
+    async def execute(self, sql: Any, params: dict[str, Any] | None = None) -> sa.Result[Any]:
+        from ncm_sql.context import statement
+
+        result = await self.conn.execute(statement(sql), {"lo": self.lo, "hi": self.hi, **(params or {})})
+        self.rows += max(result.rowcount or 0, 0)
+        return result
+
+
+class PreviewBatch:
+    """The one batch a dry run or ``ncm lint`` sees: its statements go to ``record``, unrun."""
+
+    lo = hi = None
+    count = rows = 0
+
+    def __init__(self, record: Callable[[Any, Any], Awaitable[Any]]) -> None:
+        self.record = record
+
+    async def execute(self, sql: Any, params: dict[str, Any] | None = None) -> Any:
+        return await self.record(sql, params)
+
+
+async def preview(record: Callable[[Any, Any], Awaitable[Any]]) -> AsyncIterator[PreviewBatch]:
+    yield PreviewBatch(record)
+
+
+def checkpoint_of(row: sa.Row) -> Checkpoint:
+    data = dict(row._mapping)
+    return Checkpoint(data["version"], data["name"], decode_key(data["key_done"]), data["rows_done"],
+                      data["rows_total"], data["seconds"], data["state"],
+                      tables.aware(data["started_at"]), tables.aware(data["updated_at"]))
+
+
+def checkpoint_row(point: Checkpoint) -> dict[str, Any]:
+    return {"version": point.version, "name": point.name, "key_done": encode_key(point.key_done),
+            "rows_done": point.rows_done, "rows_total": point.rows_total, "seconds": point.seconds,
+            "state": point.state, "started_at": tables.naive_utc(point.started_at),
+            "updated_at": tables.naive_utc(point.updated_at)}
+
+
+class SQLBackfill:
+    """``async for batch in ctx.backfill(table, key="id", size=10_000)``."""
+
+    def __init__(self, ctx: SQLStepContext, table: str, key: str, size: int, name: str | None) -> None:
+        self.backend: SQLBackend = ctx.backend
+        self.options = self.backend.backfill_options
+        tbl = sa.table(table, sa.column(key), schema=self.backend.schema)
+        self.table, self.key = tbl, tbl.c[key]
+        self.throttle = self.options.throttle(size)
+        self.point = Checkpoint(ctx.migration.version, name or table)
+        self.conn: AsyncConnection | None = None
+        self.transaction: AsyncTransaction | None = None
+        self.batch: Batch | None = None
+        self.clock = Clock()
+        self.progress: Progress | None = None
+
+    def __aiter__(self) -> SQLBackfill:
+        return self
+
+    async def __anext__(self) -> Batch:
+        if self.conn is None:
+            await self._start()
+        elif self.batch is not None:
+            await self._commit()
+            if self.options.stop_requested:
+                await self.close(ok=True)
+                raise BackfillStopped(f"{self.point.version}: backfill of {self.point.name} stopped after "
+                                      f"{self.point.rows_done} rows; the next run resumes after key {self.point.key_done}")
+            if self.throttle.pause:
+                await asyncio.sleep(self.throttle.pause)
+        if self.point.state == DONE:
+            await self.close(ok=True)
+            raise StopAsyncIteration
+        return await self._next_batch()
+
+    async def _start(self) -> None:
+        """The checkpoint read (or made), and the rows left counted for the ETA."""
+        self.conn = await self.backend.engine.connect()
+        table = self.backend.backfill_table
+        async with self.conn.begin():
+            where = (table.c.version == self.point.version) & (table.c.name == self.point.name)
+            row = (await self.conn.execute(sa.select(table).where(where))).first()
+            if row is None:
+                await self.conn.execute(sa.insert(table), checkpoint_row(self.point))
+            else:
+                self.point = checkpoint_of(row)
+            if self.point.state != DONE:
+                self.point.state = RUNNING
+                left = await self.conn.scalar(self._after(sa.select(sa.func.count()).select_from(self.table)))
+                self.point.rows_total = self.point.rows_done + int(left or 0)
+                await self._save()
+        self.progress = Progress(self.point.rows_total - self.point.rows_done if self.point.rows_total else None,
+                                 f"{self.point.version} {self.point.name}")
+
+    def _after(self, query: sa.Select) -> sa.Select:
+        return query if self.point.key_done is None else query.where(self.key > self.point.key_done)
+
+    async def _next_batch(self) -> Batch:
+        self.clock = Clock()
+        self.transaction = await self.conn.begin()
+        keys = self._after(sa.select(self.key)).order_by(self.key).limit(self.throttle.size).subquery()
+        lo, hi, count = (await self.conn.execute(
+            sa.select(sa.func.min(keys.c[0]), sa.func.max(keys.c[0]), sa.func.count()).select_from(keys))).one()
+        if not count:
+            self.point.state = DONE
+            await self._save()
+            await self.transaction.commit()
+            self.transaction = None
+            await self.close(ok=True)
+            raise StopAsyncIteration
+        self.batch = Batch(self.conn, lo, hi, count)
+        return self.batch
+
+    async def _commit(self) -> None:
+        """The batch's checkpoint, in the batch's transaction, then the commit."""
+        batch, elapsed = self.batch, self.clock.elapsed()
+        self.point.key_done, self.point.rows_done = batch.hi, self.point.rows_done + batch.count
+        self.point.seconds += elapsed
+        await self._save()
+        await self.transaction.commit()
+        self.transaction, self.batch = None, None
+        self.throttle.after(elapsed)
+        if self.progress is not None:
+            self.progress.advance(batch.count)
+
+    async def _save(self) -> None:
+        table = self.backend.backfill_table
+        self.point.updated_at = now()
+        row = checkpoint_row(self.point)
+        where = (table.c.version == self.point.version) & (table.c.name == self.point.name)
+        await self.conn.execute(sa.update(table).where(where).values(
+            {k: v for k, v in row.items() if k not in ("version", "name")}))
+
+    async def close(self, ok: bool) -> None:
+        """End the backfill: a batch the loop left (``break``) is committed when the step
+        succeeded, rolled back (and done again next time) when it failed."""
+        if self.conn is None:
+            return
+        try:
+            if self.transaction is not None:
+                if ok and self.batch is not None:
+                    await self._commit()
+                else:
+                    await self.transaction.rollback()
+        finally:
+            conn, self.conn, self.transaction, self.batch = self.conn, None, None, None
+            await conn.close()
+            self.conn = None
+
+
+async def read_checkpoints(backend: SQLBackend) -> list[Checkpoint]:
+    """Every backfill's checkpoint; none where the table does not exist yet."""
+    async with backend.reading() as conn:
+        if not await conn.run_sync(lambda c: sa.inspect(c).has_table(tables.BACKFILL_TABLE, schema=backend.schema)):
+            return []
+        return [checkpoint_of(row) for row in await conn.execute(sa.select(backend.backfill_table))]

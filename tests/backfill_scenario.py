@@ -1,0 +1,186 @@
+"""Resumable batched backfills (``ctx.backfill``) against the real servers: what every backend's
+backfill tests share. A backend's module subclasses :class:`BackfillRuns` with a ``url``
+fixture, its migration sources and a way to read the counter of each row.
+
+The table ``items`` has 100 rows with keys 3, 6, ... 300 (gaps, so ranges are by key, not by
+row number) and a counter ``n``; the backfill adds 1 to ``n`` of every row of each batch of 10,
+with no WHERE that skips done rows: a row updated twice shows as 2. Each batch's first key is
+appended to the file ``NCM_TEST_LOG``; after batch ``NCM_TEST_STOP_AT`` the migration writes
+``NCM_TEST_MARK`` and waits ``NCM_TEST_PAUSE`` seconds, batch still uncommitted: the moment at
+which a test kills or signals ``ncm run``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from faults import HEADER, Child, ncm, states
+
+KEYS = [3 * i for i in range(1, 101)]
+SQL_ITEMS = '''"""Items with a counter."""
+
+
+async def upgrade(ctx):
+    await ctx.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
+    await ctx.execute("INSERT INTO items (id, n) VALUES (:id, 0)", [{{"id": k}} for k in {keys}])
+'''.format(keys=KEYS)
+
+SQL_BACKFILL = HEADER + '''
+type = "data"
+
+
+async def upgrade(ctx):
+    stop_at, done = int(os.environ.get("NCM_TEST_STOP_AT", "0")), 0
+    async for batch in ctx.backfill("items", key="id", size=10):
+        with open(os.environ["NCM_TEST_LOG"], "a") as log:
+            log.write(f"{batch.lo}\\n")
+        await batch.execute("UPDATE items SET n = n + 1 WHERE id BETWEEN :lo AND :hi")
+        done += 1
+        if done == stop_at:
+            mark()
+            await asyncio.sleep(pause())
+'''
+
+SQL_LATER = '''"""A table made after the backfill."""
+
+
+async def upgrade(ctx):
+    await ctx.execute("CREATE TABLE later (id INTEGER PRIMARY KEY)")
+'''
+
+
+def sql_counters(url: str) -> dict[int, int]:
+    """Each row's ``n`` by key, read with SQLAlchemy (PostgreSQL, MySQL)."""
+    async def read() -> dict[int, int]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return dict((await conn.execute(sa.text("SELECT id, n FROM items ORDER BY id"))).all())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+class BackfillRuns:
+    items_source = SQL_ITEMS
+    backfill_source = SQL_BACKFILL
+    later_source = SQL_LATER
+
+    def counters(self, url: str) -> dict[int, int]:
+        """Each row's ``n`` by key."""
+        raise NotImplementedError
+
+    @pytest.fixture
+    def log(self, tmp_path, monkeypatch) -> Path:
+        path = tmp_path / "batches.log"
+        monkeypatch.setenv("NCM_TEST_LOG", str(path))
+        return path
+
+    @pytest.fixture
+    def project(self, migrations_dir, log) -> Path:
+        migrations_dir.mkdir(exist_ok=True)
+        (migrations_dir / "001_items.py").write_text(self.items_source)
+        (migrations_dir / "002_fill.py").write_text(self.backfill_source)
+        return migrations_dir
+
+    def starts(self, log: Path) -> list[int]:
+        return [int(line) for line in log.read_text().split()]
+
+    def killed_at(self, url: str, project: Path, monkeypatch, batch: int) -> None:
+        monkeypatch.setenv("NCM_TEST_STOP_AT", str(batch))
+        child = Child(url, project, "run")
+        child.wait_for_mark()
+        child.kill_group()
+        child.finish()
+        monkeypatch.delenv("NCM_TEST_STOP_AT")
+
+    def status_of(self, url: str, project: Path, version: str) -> dict:
+        done = ncm(url, project, "status", "--json")
+        assert done.returncode == 0, done.stderr
+        return next(m for m in json.loads(done.stdout)["migrations"] if m["version"] == version)
+
+    def test_a_backfill_updates_every_row_once(self, url, project):
+        done = ncm(url, project, "run")
+        assert done.returncode == 0, done.stderr
+        assert self.counters(url) == {k: 1 for k in KEYS}
+
+    def test_a_backfill_walks_the_key_ranges_in_order(self, url, project, log):
+        assert ncm(url, project, "run").returncode == 0
+        assert self.starts(log) == KEYS[::10]
+
+    def test_a_run_killed_mid_backfill_keeps_the_batches_committed_before(self, url, project, log, monkeypatch):
+        self.killed_at(url, project, monkeypatch, batch=3)
+        assert self.counters(url) == {k: 1 if k <= KEYS[19] else 0 for k in KEYS}
+
+    def test_the_next_run_resumes_at_the_checkpoint_and_updates_each_row_once(self, url, project, log, monkeypatch):
+        self.killed_at(url, project, monkeypatch, batch=3)
+        log.write_text("")
+        assert ncm(url, project, "run").returncode == 0
+        assert self.starts(log)[0] == KEYS[20]
+        assert self.counters(url) == {k: 1 for k in KEYS}
+
+    def test_three_kills_then_a_run_leave_every_row_updated_once(self, url, project, log, monkeypatch):
+        for batch in (2, 3, 1):
+            self.killed_at(url, project, monkeypatch, batch=batch)
+        assert ncm(url, project, "run").returncode == 0
+        assert self.counters(url) == {k: 1 for k in KEYS}
+
+    def test_status_shows_a_killed_backfill_in_progress_with_its_rows_done(self, url, project, monkeypatch):
+        self.killed_at(url, project, monkeypatch, batch=3)
+        row = self.status_of(url, project, "002_fill")
+        assert (row["state"], row["backfill"]["rows_done"], row["backfill"]["rows_total"]) == ("in progress", 20, 100)
+
+    def test_status_gives_the_rate_and_eta_of_a_killed_backfill(self, url, project, monkeypatch):
+        self.killed_at(url, project, monkeypatch, batch=3)
+        backfill = self.status_of(url, project, "002_fill")["backfill"]
+        assert backfill["rate"] > 0 and backfill["eta_seconds"] >= 0
+
+    def test_status_prints_the_backfill_line(self, url, project, monkeypatch):
+        self.killed_at(url, project, monkeypatch, batch=3)
+        done = ncm(url, project, "status")
+        assert "backfill: 002_fill: 20/100 rows (20%)" in done.stdout, done.stdout
+
+    def test_sigterm_stops_after_the_current_batch_and_the_next_run_resumes(self, url, project, log, monkeypatch):
+        monkeypatch.setenv("NCM_TEST_STOP_AT", "3")
+        child = Child(url, project, "run", pause=1)
+        child.wait_for_mark()
+        child.send(signal.SIGTERM)
+        code, _, err = child.finish()
+        assert code == 128 + signal.SIGTERM, err
+        done = self.status_of(url, project, "002_fill")["backfill"]["rows_done"]
+        assert 30 <= done < 100 and self.counters(url) == {k: 1 if k <= KEYS[done - 1] else 0 for k in KEYS}
+        monkeypatch.delenv("NCM_TEST_STOP_AT")
+        assert ncm(url, project, "run").returncode == 0
+        assert self.counters(url) == {k: 1 for k in KEYS}
+
+    def test_defer_backfills_applies_the_rest_and_leaves_the_backfill_deferred(self, url, project):
+        (project / "003_later.py").write_text(self.later_source)
+        done = ncm(url, project, "run", "--defer-backfills")
+        assert done.returncode == 0, done.stderr
+        assert states(url, project) == {"001_items": "applied", "002_fill": "deferred", "003_later": "applied"}
+        assert set(self.counters(url).values()) == {0}
+
+    def test_ncm_backfill_runs_what_defer_backfills_left(self, url, project):
+        (project / "003_later.py").write_text(self.later_source)
+        assert ncm(url, project, "run", "--defer-backfills").returncode == 0
+        done = ncm(url, project, "backfill")
+        assert done.returncode == 0 and "1 backfill migration(s) applied" in done.stdout, done.stderr
+        assert self.counters(url) == {k: 1 for k in KEYS}
+
+    def test_batch_size_overrides_the_size_the_migration_gives(self, url, project, log):
+        assert ncm(url, project, "run", "--batch-size", "25", "--batch-target", "0").returncode == 0
+        assert self.starts(log) == KEYS[::25]
+
+    def test_a_batch_size_of_zero_is_refused_in_one_line(self, url, project):
+        done = ncm(url, project, "run", "--batch-size", "0")
+        assert done.returncode != 0 and done.stderr.strip().splitlines() == [
+            "error: --batch-size must be at least 1, not 0"], done.stderr
+        assert states(url, project) == {"001_items": "pending", "002_fill": "pending"}

@@ -1,0 +1,15 @@
+"""Resumable batched backfills on MariaDB/MySQL (tests/backfill_scenario.py): each batch and its
+checkpoint in one InnoDB transaction."""
+
+import pytest
+
+from backfill_scenario import BackfillRuns, sql_counters
+
+
+class TestMySQLBackfill(BackfillRuns):
+    @pytest.fixture
+    def url(self, database_url):
+        return database_url
+
+    def counters(self, url):
+        return sql_counters(url)
