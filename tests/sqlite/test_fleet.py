@@ -3,9 +3,14 @@ failure budget, and status, validate, backup and rollback over many databases; t
 real ``ncm`` command."""
 
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import time
 
 import pytest
+from interrupt import NCM
 
 from ncm_core.fleet.journal import events
 
@@ -238,3 +243,44 @@ def test_rollback_targets_off_a_terminal_asks_for_yes(project, ncm):
     assert done.stderr == "error: rollback on 2 target(s) (tenants/a, tenants/b): run it on a terminal to " \
                           "confirm, or pass --yes\n"
     assert tables(project, "a") == {"users", "orders"}
+
+
+HOLDING = '''"""Add orders; on tenant b, waits while the file `hold` exists (and says it started)."""
+import pathlib
+import time
+
+from alembic import op
+
+
+def upgrade() -> None:
+    project = pathlib.Path(__file__).parents[1]
+    if "t_b.db" in str(op.get_bind().engine.url):
+        (project / "entered").touch()
+        while (project / "hold").exists():
+            time.sleep(0.05)
+    op.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY)")
+
+
+def downgrade() -> None:
+    op.execute("DROP TABLE orders")
+'''
+
+
+def test_a_killed_run_is_taken_up_by_its_replacement(project, ncm):
+    write_targets(project, tenants=("a", "b", "c"))
+    (project / "migrations" / "002_orders.py").write_text(HOLDING)
+    (project / "hold").touch()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATION_")}
+    pod = subprocess.Popen([NCM, "run", "--targets", "all", "--parallel", "1", "--run-id", "job-1"], cwd=project,
+                           env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not (project / "entered").exists():
+        assert pod.poll() is None, "the run ended before tenant b's step"
+        time.sleep(0.05)
+    pod.send_signal(signal.SIGKILL)
+    pod.wait()
+    (project / "hold").unlink()
+    ncm("run", "--targets", "all", "--run-id", "job-1")
+    journal = events(project / "ncm-journal.jsonl", "job-1")
+    assert [e["target"] for e in journal if e["event"] == "started"] == ["tenants/a", "tenants/b", "tenants/b",
+                                                                          "tenants/c"]
+    assert all(tables(project, t) == {"users", "orders"} for t in "abc")
