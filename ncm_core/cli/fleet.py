@@ -211,7 +211,7 @@ def run_targets(selector: str, *, target_version: str | None, parallel: int, can
         if failed:
             return "failed", f"{applied} applied, then {failed[0]['version']} failed: {failed[0]['error']}", \
                 {"applied": applied, "failed_version": failed[0]["version"]}
-        if runner.stop_requested is not None:
+        if runner.stop_requested is not None and runner.plan is not None and applied < len(runner.plan[1]):
             return "stopped", f"{applied} applied, then stopped by a signal", {"applied": applied}
         return "done", f"{applied} applied" if applied else "up to date", {"applied": applied}
 

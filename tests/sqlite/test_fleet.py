@@ -284,3 +284,21 @@ def test_a_killed_run_is_taken_up_by_its_replacement(project, ncm):
     assert [e["target"] for e in journal if e["event"] == "started"] == ["tenants/a", "tenants/b", "tenants/b",
                                                                           "tenants/c"]
     assert all(tables(project, t) == {"users", "orders"} for t in "abc")
+
+
+def test_sigterm_lets_running_targets_finish_and_starts_no_other(project):
+    write_targets(project, tenants=("a", "b", "c"))
+    (project / "migrations" / "002_orders.py").write_text(HOLDING)
+    (project / "hold").touch()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATION_")}
+    pod = subprocess.Popen([NCM, "run", "--targets", "all", "--parallel", "1", "--run-id", "job-1"], cwd=project,
+                           env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not (project / "entered").exists():
+        assert pod.poll() is None, "the run ended before tenant b's step"
+        time.sleep(0.05)
+    pod.send_signal(signal.SIGTERM)
+    (project / "hold").unlink()
+    _, err = pod.communicate(timeout=120)
+    assert pod.returncode == 143
+    assert err.splitlines()[-1] == "error: stopped by SIGTERM: 2 target(s) done, 0 failed, 1 not started"
+    assert tables(project, "b") == {"users", "orders"} and not (project / "t_c.db").exists()
