@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from cyclopts import Parameter
 
-from ncm_core.cli.common import with_runner
+from ncm_core.cli.common import JsonFlag, print_json, with_runner
 from ncm_core.errors import DatabaseUnavailable, UsageError, ValidationFailed
 
 AT_HEAD = ("applied", "baseline")
@@ -21,6 +21,7 @@ def wait(
                                        negative="")] = False,
     timeout: Annotated[float, Parameter(help="give up after this many seconds (exit 3)")] = 300.0,
     interval: Annotated[float, Parameter(help="seconds between two looks at the database")] = 2.0,
+    json_: JsonFlag = False,
 ) -> int:
     """Wait until the database is at head: exit 0 then, 3 on timeout (an init container's gate)."""
     if not at_head:
@@ -32,18 +33,22 @@ def wait(
         import asyncio
 
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        started = loop.time()
         while True:
             why = await _behind(runner)
-            if why is None:
-                sys.stderr.write(f"at head: {runner.config.safe_url}\n")
-                return 0
-            left = deadline - loop.time()
-            if left <= 0:
-                sys.stderr.write(runner.config.mask(f"timeout after {timeout:g} s: {runner.config.safe_url} is "
-                                                    f"not at head ({why})") + "\n")
-                return ValidationFailed.exit_code
+            left = started + timeout - loop.time()
+            if why is None or left <= 0:
+                break
             await asyncio.sleep(min(interval, left))
+        why = runner.config.mask(why) if why is not None else None
+        if json_:
+            print_json({"at_head": why is None, "database": runner.config.safe_url,
+                        "waited_seconds": round(loop.time() - started, 3), "reason": why})
+        elif why is None:
+            sys.stderr.write(f"at head: {runner.config.safe_url}\n")
+        else:
+            sys.stderr.write(f"timeout after {timeout:g} s: {runner.config.safe_url} is not at head ({why})\n")
+        return 0 if why is None else ValidationFailed.exit_code
 
     return with_runner(go, connect=False)
 

@@ -302,3 +302,14 @@ def test_sigterm_lets_running_targets_finish_and_starts_no_other(project):
     assert pod.returncode == 143
     assert err.splitlines()[-1] == "error: stopped by SIGTERM: 2 target(s) done, 0 failed, 1 not started"
     assert tables(project, "b") == {"users", "orders"} and not (project / "t_c.db").exists()
+
+
+@pytest.mark.parametrize("args", [["run"], ["status"], ["validate"], ["backup"], ["rollback", "--steps", "1", "--yes"]])
+def test_targets_json_matches_its_documented_schema(project, ncm, args):
+    from json_schemas import schema_errors
+
+    write_targets(project, tenants=("a", "b"))
+    if args[0] != "run":
+        ncm("run", "--targets", "all")
+    report = json.loads(ncm(*args, "--targets", "all", "--json").stdout)
+    assert report["targets"] and schema_errors("ncm --targets", report) == []
