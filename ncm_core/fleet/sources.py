@@ -55,5 +55,7 @@ async def _from_query(spec: TargetSpec, at: str) -> list[str]:
     await backend.connect()
     try:
         return await require(backend, SupportsQuery, "run a tenants_query").query_column(spec.tenants_query or "")
+    except UsageError as exc:
+        raise UsageError(f"{at}: {exc}") from None
     finally:
         await backend.close()

@@ -193,3 +193,33 @@ def test_wait_on_an_unreachable_server_times_out_without_the_password(project, u
     done = ncm(project, "wait", "--at-head", "--timeout", "0", env={"MIGRATION_DATABASE_URL": unreachable_url},
                check=3)
     assert "s3cr3t-pw" not in done.stderr and "timeout after 0 s" in done.stderr
+
+
+async def test_tenant_schemas_come_from_a_query_on_a_control_database(project, database_url, schemas):
+    engine = create_async_engine(database_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(sa.text("CREATE TABLE public.tenants (slug text, active boolean)"))
+        await conn.execute(sa.text("INSERT INTO public.tenants VALUES ('t1', true), ('t2', true), ('t3', false)"))
+    await engine.dispose()
+    (project / "ncm.toml").write_text(f'''
+[targets.schema]
+url = "{database_url}"
+schema = "{{tenant}}"
+tenants_query = "SELECT slug FROM public.tenants WHERE active ORDER BY slug"
+tenants_database = "${{CONTROL_URL}}"
+''')
+    done = ncm(project, "status", "--targets", "all", "--json", env={"CONTROL_URL": database_url})
+    assert statuses(done) == {"schema/t1": "pending", "schema/t2": "pending"}
+
+
+def test_a_failing_tenants_query_is_one_line(project, database_url):
+    (project / "ncm.toml").write_text(f'''
+[targets.schema]
+url = "{database_url}"
+schema = "{{tenant}}"
+tenants_query = "SELECT slug FROM nowhere"
+tenants_database = "{database_url}"
+''')
+    done = ncm(project, "status", "--targets", "all", check=2)
+    assert done.stderr.startswith("error: ncm.toml [targets]: target schema: tenants_query failed: ") and 'relation "nowhere" does not exist' in done.stderr
+    assert len(done.stderr.splitlines()) == 1
