@@ -313,3 +313,23 @@ def test_targets_json_matches_its_documented_schema(project, ncm, args):
         ncm("run", "--targets", "all")
     report = json.loads(ncm(*args, "--targets", "all", "--json").stdout)
     assert report["targets"] and schema_errors("ncm --targets", report) == []
+
+
+def test_status_targets_names_the_holder_of_a_targets_lock(project, ncm):
+    write_targets(project, tenants=("a", "b"))
+    (project / "migrations" / "002_orders.py").write_text(HOLDING)
+    (project / "hold").touch()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATION_")}
+    pod = subprocess.Popen([NCM, "run", "--targets", "tenants/b"], cwd=project, env=environ,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not (project / "entered").exists():
+            assert pod.poll() is None, "the run ended before tenant b's step"
+            time.sleep(0.05)
+        report = json.loads(ncm("status", "--targets", "all", "--json").stdout)
+    finally:
+        (project / "hold").unlink()
+        pod.wait(timeout=120)
+    rows = {t["name"]: t for t in report["targets"]}
+    assert rows["tenants/b"]["status"] == "locked" and rows["tenants/b"]["detail"].startswith("locked by pid ")
+    assert rows["tenants/a"]["status"] == "pending"
