@@ -329,3 +329,23 @@ def _confirm_fleet_rollback(chosen: list[Any]) -> None:
     answer = input(f"revert on {len(chosen)} target(s) ({names})? [y/N] ")
     if answer.strip().lower() not in ("y", "yes"):
         raise UsageError("rollback cancelled: nothing was reverted")
+
+
+def lint_targets(selector: str, *, warnings_as_errors: bool, parallel: int, shard: str | None, json_: bool) -> int:
+    """``ncm lint --targets``: each target's pending migrations against its own live schema;
+    exit 3 when any target has a blocking finding."""
+    from ncm_core.errors import ValidationFailed
+
+    async def lint_one(target: Any, runner: Any) -> tuple[str, str, dict[str, Any]]:
+        from ncm_core.lint import run
+
+        report = await run.lint_selected(runner, [], None, False, False)
+        blocking = report.blocking(warnings_as_errors)
+        counts = report.counts()
+        if blocking:
+            first = blocking[0]
+            return "blocked", f"{len(blocking)} blocking: {first.code} {first.version}: {first.message}", counts
+        return "clean", ", ".join(f"{n} {level}" for level, n in counts.items() if n) or "no findings", counts
+
+    outcomes = fan_out(selector, lint_one, parallel=parallel, shard=shard, json_=json_, verb="lint")
+    return ValidationFailed.exit_code if any(o.status != "clean" for o in outcomes) else 0

@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 
 from cyclopts import Parameter
 
+from ncm_core.cli import fleet
 from ncm_core.cli.common import JsonFlag, console, print_json, with_runner
-from ncm_core.errors import ValidationFailed
+from ncm_core.errors import UsageError, ValidationFailed
 
 
 def lint(
@@ -27,12 +28,22 @@ def lint(
     trace: Annotated[bool, Parameter(help="PostgreSQL: also run the migrations in a transaction that is rolled back "
                                           "and report each statement's locks, rewrites and duration (docs/lint.md)",
                                      negative="")] = False,
+    targets: fleet.TargetsOption = None,
+    parallel: fleet.ParallelOption = fleet.DEFAULT_PARALLEL,
+    shard: fleet.ShardOption = None,
 ) -> int:
     """Report destructive (DS), backward-incompatible (BC), data-dependent (MF), locking (LK) and
     MongoDB (MG) changes, with the line of each call and the safer way (docs/lint.md). Exit 0
     when nothing is at error level, 3 otherwise. Nothing in the database is changed.
     --environment (before or after the command) picks the environment's settings."""
     output = "json" if json_ else format_
+    if targets is not None:
+        if paths or base is not None or all_ or trace or format_ == "sarif":
+            raise UsageError("lint --targets lints each target's pending migrations: paths, --base, --all, "
+                             "--trace and --format sarif work on one database")
+        return fleet.lint_targets(targets, warnings_as_errors=warnings_as_errors, parallel=parallel, shard=shard,
+                                  json_=output == "json")
+    fleet.refuse_without_targets(shard=shard)
 
     async def go(runner: Any) -> int:
         from ncm_core.lint import run

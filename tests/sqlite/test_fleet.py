@@ -304,7 +304,8 @@ def test_sigterm_lets_running_targets_finish_and_starts_no_other(project):
     assert tables(project, "b") == {"users", "orders"} and not (project / "t_c.db").exists()
 
 
-@pytest.mark.parametrize("args", [["run"], ["status"], ["validate"], ["backup"], ["rollback", "--steps", "1", "--yes"]])
+@pytest.mark.parametrize("args", [["run"], ["status"], ["validate"], ["lint"], ["backup"],
+                                  ["rollback", "--steps", "1", "--yes"]])
 def test_targets_json_matches_its_documented_schema(project, ncm, args):
     from json_schemas import schema_errors
 
@@ -333,3 +334,25 @@ def test_status_targets_names_the_holder_of_a_targets_lock(project, ncm):
     rows = {t["name"]: t for t in report["targets"]}
     assert rows["tenants/b"]["status"] == "locked" and rows["tenants/b"]["detail"].startswith("locked by pid ")
     assert rows["tenants/a"]["status"] == "pending"
+
+
+DROP_USERS = '''"""Drop users."""
+from alembic import op
+
+
+def upgrade() -> None:
+    op.drop_table("users")
+
+
+def downgrade() -> None:
+    op.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+'''
+
+
+def test_lint_targets_blocks_the_targets_whose_pending_migrations_drop_a_table(project, ncm):
+    write_targets(project, tenants=("a", "b"))
+    ncm("run", "--targets", "tenants/a")
+    (project / "migrations" / "003_drop_users.py").write_text(DROP_USERS)
+    report = json.loads(ncm("lint", "--targets", "all", "--json", check=3).stdout)
+    rows = {t["name"]: t for t in report["targets"]}
+    assert rows["tenants/a"]["status"] == "blocked" and "DS" in rows["tenants/a"]["detail"]
