@@ -100,7 +100,7 @@ def run(
                                      group="Many databases")] = 0,
     max_failures: Annotated[str | None, Parameter(
         help="with --targets: start no new target once this many have failed (a number, or a percentage such "
-             "as 5%%); default 1", group="Many databases")] = None,
+             "as 5%); default 1", group="Many databases")] = None,
     continue_on_error: Annotated[bool, Parameter(help="with --targets: go on whatever fails", negative="",
                                                  group="Many databases")] = False,
     resume: Annotated[str | None, Parameter(help="with --targets: go on with this run, skipping the targets "
