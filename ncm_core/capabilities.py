@@ -158,6 +158,10 @@ class SupportsBackfill(Protocol):
     async def read_backfills(self) -> list[Checkpoint]:
         """Every backfill's checkpoint; empty when there is none (or no place for them yet)."""
 
+    async def clear_backfills(self, version: str) -> None:
+        """Forget ``version``'s checkpoints: before it is applied afresh or rolled back (a run
+        that resumes an interrupted backfill keeps them). Called inside ``run_scope``."""
+
 
 @runtime_checkable
 class SupportsLint(Protocol):

@@ -296,6 +296,9 @@ class MigrationRunner:
         try:
             if isinstance(self.db, SupportsStepNote):
                 await self.db.note_step(m.version, direction)
+            if m.backfills and isinstance(self.db, SupportsBackfill) and not (
+                    direction == "up" and resume is not None and self._resumes_backfill(resume)):
+                await self.db.clear_backfills(m.version)  # a fresh start: nothing of a former apply counts
             if not self.db.is_atomic(m):
                 await self._mark_running(m, record, direction, resume)
             await self.db.apply(m, direction, record)

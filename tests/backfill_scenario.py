@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from faults import HEADER, Child, ncm, states
 
+__all__ = ["HEADER", "KEYS", "BackfillRuns", "sql_counters"]
+
 KEYS = [3 * i for i in range(1, 101)]
 SQL_ITEMS = '''"""Items with a counter."""
 
@@ -46,6 +48,10 @@ async def upgrade(ctx):
         if done == stop_at:
             mark()
             await asyncio.sleep(pause())
+
+
+async def downgrade(ctx):
+    await ctx.execute("UPDATE items SET n = 0")
 '''
 
 SQL_LATER = '''"""A table made after the backfill."""
@@ -123,7 +129,8 @@ class BackfillRuns:
     def test_the_next_run_resumes_at_the_checkpoint_and_updates_each_row_once(self, url, project, log, monkeypatch):
         self.killed_at(url, project, monkeypatch, batch=3)
         log.write_text("")
-        assert ncm(url, project, "run").returncode == 0
+        done = ncm(url, project, "run")
+        assert done.returncode == 0, done.stderr
         assert self.starts(log)[0] == KEYS[20]
         assert self.counters(url) == {k: 1 for k in KEYS}
 
@@ -184,3 +191,10 @@ class BackfillRuns:
         assert done.returncode != 0 and done.stderr.strip().splitlines() == [
             "error: --batch-size must be at least 1, not 0"], done.stderr
         assert states(url, project) == {"001_items": "pending", "002_fill": "pending"}
+
+    def test_a_backfill_rolled_back_runs_again_from_the_start(self, url, project):
+        assert ncm(url, project, "run").returncode == 0
+        rolled = ncm(url, project, "rollback", "--steps", "1", "--yes")
+        assert rolled.returncode == 0, rolled.stderr
+        assert ncm(url, project, "run").returncode == 0
+        assert self.counters(url) == {k: 1 for k in KEYS}

@@ -24,12 +24,10 @@ def fill_in(source, old, new):
 
 
 async def write_lowercase_emails(runner):
-    """`ncm create --type data`, then the three lines a user would change."""
+    """`ncm create --type data`: its example is this migration; the batch size made smaller."""
     version = await runner.create_migration("lowercase emails", "data")
     path = runner.config.migration_directory / f"{version}.py"
-    source = fill_in(path.read_text(), "PROJECTION: dict | None = None", 'PROJECTION: dict | None = {"email": 1}')
-    source = fill_in(source, "    return None\n", '    return {"$set": {"email_lower": document["email"].lower()}}\n')
-    source = fill_in(source, "    return None\n", '    return {"$unset": {"email_lower": ""}}\n')
+    source = fill_in(path.read_text(), "BATCH_SIZE = 10_000", "BATCH_SIZE = 1000")
     path.write_text(source)
 
 

@@ -76,12 +76,18 @@ async def test_data_template_transforms_validates_and_reverts(url, runner_factor
             "    op.execute(\"INSERT INTO users VALUES (1, 'A@X'), (2, NULL), (3, 'c@x')\")\n")
         version = await runner.create_migration("Fill missing emails", "data")
         path = migrations_dir / f"{version}.py"
-        path.write_text(path.read_text()
-                        .replace("    return None\n\n\ndef restore", "    return {'id': row.id, 'email': row.email or f'user{row.id}@x'}\n\n\ndef restore")
-                        .replace('"""The old values for one row, for downgrade(); None leaves it unchanged."""\n    return None',
-                                 '"""The old values for one row, for downgrade(); None leaves it unchanged."""\n'
-                                 "    return {'id': row.id, 'email': None} if row.email == f'user{row.id}@x' else None")
-                        .replace("BATCH_SIZE = 1000", "BATCH_SIZE = 2"))
+        source = path.read_text()
+        for old, new in (
+                ('UPDATE = "UPDATE users SET email = LOWER(email) WHERE id BETWEEN :lo AND :hi AND email <> LOWER(email)"',
+                 "UPDATE = \"UPDATE users SET email = 'user' || id || '@x' WHERE id BETWEEN :lo AND :hi AND email IS NULL\""),
+                ("RESTORE = None", "RESTORE = \"UPDATE users SET email = NULL WHERE id BETWEEN :lo AND :hi "
+                                   "AND email = 'user' || id || '@x'\""),
+                ('NOT_MIGRATED = "SELECT COUNT(*) FROM users WHERE email <> LOWER(email)"',
+                 'NOT_MIGRATED = "SELECT COUNT(*) FROM users WHERE email IS NULL"'),
+                ("BATCH_SIZE = 10_000", "BATCH_SIZE = 2")):
+            assert old in source, f"the data template no longer has {old!r}"
+            source = source.replace(old, new)
+        path.write_text(source)
         assert {r["status"] for r in await runner.run_migrations()} == {APPLIED}
         async with runner.db.engine.connect() as conn:
             from sqlalchemy import text

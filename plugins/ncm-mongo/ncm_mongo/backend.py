@@ -27,6 +27,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, PyMongoError
 
 from ncm_core.backend import Backend
+from ncm_core.backfill import BackfillStopped, Checkpoint
 from ncm_core.errors import ConfigError, DatabaseUnavailable, LockTimeout, MigrationFailed, MigrationFileError
 from ncm_core.history import AuditEntry, HistoryRecord, from_fields
 from ncm_core.locking import holding
@@ -125,7 +126,7 @@ class MongoBackend(Backend):
         """Create ncm's collections before a run: a transaction may create a collection, but
         two runs creating one at once inside transactions would conflict."""
         existing = set(await self.db.list_collection_names())
-        for name in (documents.HISTORY, documents.AUDIT, documents.LOCK):
+        for name in (documents.HISTORY, documents.AUDIT, documents.LOCK, documents.BACKFILLS):
             if name not in existing:
                 with suppress(CollectionInvalid):
                     await self.db.create_collection(name)
@@ -147,6 +148,14 @@ class MongoBackend(Backend):
 
     async def write_audit(self, entry: AuditEntry) -> None:
         await self._collection(documents.AUDIT).insert_one(documents.audit_document(entry))
+
+    async def read_backfills(self) -> list[Checkpoint]:
+        from ncm_mongo.backfill import checkpoint_of
+
+        return [checkpoint_of(d) async for d in self._collection(documents.BACKFILLS).find()]
+
+    async def clear_backfills(self, version: str) -> None:
+        await self._collection(documents.BACKFILLS).delete_many({"version": version})
 
     # -- the lock --------------------------------------------------------------------
     def _new_lease(self) -> Lease:
@@ -191,7 +200,7 @@ class MongoBackend(Backend):
                         await self._run_step(session, migration, direction, record)
                 else:
                     await self._run_step(session, migration, direction, record)
-            except (MigrationFailed, MigrationFileError):
+            except (MigrationFailed, MigrationFileError, BackfillStopped):
                 raise
             except FAILURES as exc:
                 raise MigrationFailed(migration.version, describe(exc)) from exc
@@ -202,7 +211,12 @@ class MongoBackend(Backend):
         transaction when there is one, so that they commit or vanish together)."""
         started = time.perf_counter()
         ctx = MongoStepContext(self, session, migration)
-        await migration.run(direction, ctx)
+        try:
+            await migration.run(direction, ctx)
+        except BaseException:
+            await ctx.close_backfills(ok=False)
+            raise
+        await ctx.close_backfills(ok=True)
         if direction == "up" and not await migration.check(ctx):
             raise MigrationFailed(migration.version, "its validate() returned False")
         record.execution_ms = int((time.perf_counter() - started) * 1000)
@@ -225,7 +239,8 @@ class MongoBackend(Backend):
         return await capture(self, migration)
 
     async def live_schema(self) -> dict[str, dict[str, str]]:
-        names = set(await self.db.list_collection_names()) - {documents.HISTORY, documents.AUDIT, documents.LOCK}
+        names = set(await self.db.list_collection_names()) - {documents.HISTORY, documents.AUDIT, documents.LOCK,
+                                                               documents.BACKFILLS}
         return dict.fromkeys(names, {})
 
     # -- backup and restore ----------------------------------------------------------

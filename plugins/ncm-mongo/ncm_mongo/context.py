@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 
+from ncm_core.errors import UsageError
 from ncm_core.step import BaseStepContext
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class MongoStepContext(BaseStepContext):
         self.backend = backend
         self.client = backend.client
         self.db = backend.db
+        self.backfills: list[Any] = []
 
     def collection(self, collection: str | AsyncCollection[Any]) -> AsyncCollection[Any]:
         return self.db[collection] if isinstance(collection, str) else collection
@@ -54,3 +56,19 @@ class MongoStepContext(BaseStepContext):
                 return
             yield documents
             last = documents[-1]["_id"]
+
+    def backfill(self, collection: str | AsyncCollection[Any], size: int = 1000, name: str | None = None,
+                 filter: Mapping[str, Any] | None = None, key: str = "_id") -> AsyncIterator[Any]:
+        """Batches of ``collection`` (the documents matching ``filter``) by ``_id`` ranges, each
+        one ``bulk_write`` committed with its checkpoint (ncm_mongo.backfill)."""
+        from ncm_mongo.backfill import MongoBackfill
+
+        if key != "_id":
+            raise UsageError(f"{self.migration.path}: a MongoDB backfill walks _id ranges, not {key!r}")
+        self.backfills.append(MongoBackfill(self, collection, size, name, filter))
+        return self.backfills[-1]
+
+    async def close_backfills(self, ok: bool) -> None:
+        """After the step: what a backfill left open is committed if the step succeeded."""
+        for backfill in self.backfills:
+            await backfill.close(ok)

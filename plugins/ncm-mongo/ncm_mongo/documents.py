@@ -18,6 +18,8 @@ from ncm_core.history import AuditEntry, HistoryRecord
 HISTORY = "ncm_migrations"
 AUDIT = "ncm_audit"
 LOCK = "ncm_lock"
+BACKFILLS = "ncm_backfills"
+"""The checkpoints of ``ctx.backfill`` (ncm_mongo.backfill), one document per backfill."""
 
 # BSON dates carry no zone; ncm's records are UTC-aware, so read them back that way.
 UTC = CodecOptions(tz_aware=True, tzinfo=timezone.utc)

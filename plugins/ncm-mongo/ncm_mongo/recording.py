@@ -103,3 +103,8 @@ class RecordingContext(MongoStepContext):
                                + f".sort('_id', 1).limit({size})  -- repeated per batch, _id > last")
         return
         yield
+    def backfill(self, collection: Any, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        """One batch, whose writes are recorded with the batch's ``_id`` range in their filter."""
+        from ncm_mongo.backfill import preview
+
+        return preview(self.collection(collection))

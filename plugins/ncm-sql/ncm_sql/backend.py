@@ -304,6 +304,10 @@ class SQLBackend(Backend):
         with self.refused(f"cannot read ncm's backfills in {self.label()}", f"SELECT on {tables.BACKFILL_TABLE}"):
             return await read_checkpoints(self)
 
+    async def clear_backfills(self, version: str) -> None:
+        table = self.backfill_table
+        await self.write([(sa.delete(table).where(table.c.version == sa.bindparam("v")), {"v": version})])
+
     # -- running ---------------------------------------------------------------------
     @asynccontextmanager
     async def run_scope(self) -> AsyncIterator[None]:

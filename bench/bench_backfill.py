@@ -1,0 +1,206 @@
+"""A one-column backfill with ``ctx.backfill`` against one plain statement doing the same.
+
+For each server and row count, on a table made afresh for every measurement (an UPDATE of
+every row leaves as many dead rows behind, which would slow the next one):
+
+- ``one statement``: ``UPDATE t SET x = v * 2`` (MongoDB: ``update_many({}, [{$set: ...}])``),
+  through the same driver ncm uses, in one transaction;
+- ``ncm backfill``: ``ncm run`` of a migration that walks ``t`` in batches of 10,000 keys,
+  each batch committed with its checkpoint (the default adaptive target, 200 ms, applies).
+
+It prints each one's time and rows per second, the ratio (target: ncm at least 0.9x the
+single statement's rows/s), the backfill step's own time (history ``execution_ms``) beside
+the whole ``ncm run`` (process start, imports and connecting included), and the peak RSS
+of the ncm process (target: under 100 MB, flat as rows grow).
+
+    python bench/bench_backfill.py [--rows 100000 1000000] [--servers postgresql mysql mongodb]
+
+URLs from NCM_TEST_POSTGRES_URL / NCM_TEST_MYSQL_URL / NCM_TEST_MONGO_URL (the local test
+servers by default); a database named ncm_bench_backfill is created and dropped on each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+NCM = str(Path(sys.executable).with_name("ncm"))
+DB = "ncm_bench_backfill"
+URLS = {"postgresql": os.environ.get("NCM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
+        "mysql": os.environ.get("NCM_TEST_MYSQL_URL", "mysql+aiomysql://root@127.0.0.1:3306/test"),
+        "mongodb": os.environ.get("NCM_TEST_MONGO_URL", "mongodb://127.0.0.1:27017/ncm_test?directConnection=true")}
+
+SQL_MIGRATION = '''"""Backfill x."""
+type = "data"
+
+
+async def upgrade(ctx):
+    async for batch in ctx.backfill("t", key="id", size=10_000):
+        await batch.execute("UPDATE t SET x = v * 2 WHERE id BETWEEN :lo AND :hi AND x IS NULL")
+'''
+MONGO_MIGRATION = '''"""Backfill x."""
+type = "data"
+
+
+async def upgrade(ctx):
+    async for batch in ctx.backfill("t", size=10_000):
+        await batch.update_many([{"$set": {"x": {"$multiply": ["$v", 2]}}}], {"x": None})
+'''
+FILL = {"postgresql": "INSERT INTO t (id, v) SELECT g, g FROM generate_series(1, {rows}) g",
+        "mysql": "INSERT INTO t (id, v) SELECT seq, seq FROM seq_1_to_{rows}"}
+
+
+def database_url(kind: str) -> str:
+    if kind == "mongodb":
+        base, _, query = URLS[kind].partition("?")
+        return f"{base.rsplit('/', 1)[0]}/{DB}" + (f"?{query}" if query else "")
+    return sa.make_url(URLS[kind]).set(database=DB).render_as_string(hide_password=False)
+
+
+async def sql_admin(kind: str, statement: str) -> None:
+    engine = create_async_engine(sa.make_url(URLS[kind]), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def sql_fresh_table(kind: str, rows: int) -> None:
+    await sql_admin(kind, f"DROP DATABASE IF EXISTS {DB}")
+    await sql_admin(kind, f"CREATE DATABASE {DB}")
+    engine = create_async_engine(database_url(kind))
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL, x INTEGER)"))
+            await conn.execute(sa.text(FILL[kind].format(rows=rows)))
+        if kind == "postgresql":
+            async with engine.connect() as conn:
+                await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(sa.text("VACUUM ANALYZE t"))
+    finally:
+        await engine.dispose()
+
+
+async def sql_single(kind: str) -> float:
+    engine = create_async_engine(database_url(kind))
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+            started = time.perf_counter()
+            await conn.execute(sa.text("UPDATE t SET x = v * 2"))
+            await conn.commit()
+            return time.perf_counter() - started
+    finally:
+        await engine.dispose()
+
+
+async def sql_check(kind: str, rows: int) -> None:
+    engine = create_async_engine(database_url(kind))
+    try:
+        async with engine.connect() as conn:
+            done = (await conn.execute(sa.text("SELECT COUNT(*) FROM t WHERE x = v * 2"))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert done == rows, f"{done} of {rows} rows backfilled"
+
+
+def mongo_fresh(rows: int) -> None:
+    from pymongo import MongoClient
+
+    with MongoClient(database_url("mongodb")) as client:
+        client.drop_database(DB)
+        t = client[DB].t
+        for start in range(1, rows + 1, 50_000):
+            t.insert_many([{"_id": i, "v": i, "x": None} for i in range(start, min(start + 50_000, rows + 1))],
+                          ordered=False)
+
+
+def mongo_single() -> float:
+    from pymongo import MongoClient
+
+    with MongoClient(database_url("mongodb")) as client:
+        t = client[DB].t
+        started = time.perf_counter()
+        t.update_many({}, [{"$set": {"x": {"$multiply": ["$v", 2]}}}])
+        return time.perf_counter() - started
+
+
+def mongo_check(rows: int) -> None:
+    from pymongo import MongoClient
+
+    with MongoClient(database_url("mongodb")) as client:
+        done = client[DB].t.count_documents({"$expr": {"$eq": ["$x", {"$multiply": ["$v", 2]}]}})
+    assert done == rows, f"{done} of {rows} documents backfilled"
+
+
+def ncm_run(kind: str, root: Path) -> tuple[float, float, float]:
+    """(whole run s, backfill step s, peak RSS MB) of one ``ncm run``."""
+    migrations = root / "migrations"
+    migrations.mkdir(exist_ok=True)
+    for old in migrations.iterdir():
+        old.unlink()
+    (migrations / "001_backfill.py").write_text(MONGO_MIGRATION if kind == "mongodb" else SQL_MIGRATION)
+    env = {**os.environ, "MIGRATION_DATABASE_URL": database_url(kind), "MIGRATION_MIGRATION_DIRECTORY": str(migrations),
+           "NCM_PROGRESS_INTERVAL": "3600"}
+    started = time.perf_counter()
+    proc = subprocess.Popen([NCM, "run"], env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    whole = time.perf_counter() - started
+    assert os.waitstatus_to_exitcode(status) == 0, proc.stderr.read().decode()
+    history = subprocess.run([NCM, "history", "--json"], env=env, cwd=root, capture_output=True, text=True, check=True)
+    step = json.loads(history.stdout)["records"][0]["execution_ms"] / 1000
+    return whole, step, usage.ru_maxrss / 1024
+
+
+def measure(kind: str, rows: int, root: Path) -> dict[str, float]:
+    fresh = (lambda: mongo_fresh(rows)) if kind == "mongodb" else (lambda: asyncio.run(sql_fresh_table(kind, rows)))
+    check = (lambda: mongo_check(rows)) if kind == "mongodb" else (lambda: asyncio.run(sql_check(kind, rows)))
+    fresh()
+    single = mongo_single() if kind == "mongodb" else asyncio.run(sql_single(kind))
+    check()
+    fresh()
+    whole, step, rss = ncm_run(kind, root)
+    check()
+    return {"single": single, "whole": whole, "step": step, "rss": rss}
+
+
+def drop(kind: str) -> None:
+    if kind == "mongodb":
+        from pymongo import MongoClient
+
+        with MongoClient(database_url("mongodb")) as client:
+            client.drop_database(DB)
+    else:
+        asyncio.run(sql_admin(kind, f"DROP DATABASE IF EXISTS {DB}"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--servers", nargs="+", default=["postgresql", "mysql", "mongodb"])
+    args = parser.parse_args()
+    print(f"{'server':<11} {'rows':>9} {'one statement':>14} {'ncm backfill step':>18} {'ratio rows/s':>13} "
+          f"{'whole ncm run':>14} {'ncm peak RSS':>13}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in args.servers:
+            try:
+                for rows in args.rows:
+                    m = measure(kind, rows, Path(tmp))
+                    print(f"{kind:<11} {rows:>9} {m['single']:>13.2f}s {m['step']:>17.2f}s "
+                          f"{m['single'] / m['step']:>12.2f}x {m['whole']:>13.2f}s {m['rss']:>10.0f} MB", flush=True)
+            finally:
+                drop(kind)
+
+
+if __name__ == "__main__":
+    main()
