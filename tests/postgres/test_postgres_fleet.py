@@ -130,6 +130,40 @@ migration_directory = "mongo_migrations"
         "pg": "at head", "maria": "at head", "lite": "at head", "mongo": "at head"}
 
 
+def four_backends(project, database_url, mariadb_url, mongo_url):
+    (project / "ncm.toml").write_text(f'''
+[targets.pg]
+url = "{database_url}"
+[targets.maria]
+url = "{mariadb_url}"
+[targets.lite]
+url = "sqlite+aiosqlite:///{project}/lite.db"
+[targets.mongo]
+url = "{mongo_url}"
+migration_directory = "mongo_migrations"
+''')
+    ncm(project, "run", "--targets", "all")
+
+
+def test_validate_targets_on_four_backends(project, database_url, mariadb_url, mongo_url):
+    four_backends(project, database_url, mariadb_url, mongo_url)
+    assert set(statuses(ncm(project, "validate", "--targets", "all", "--json")).values()) == {"valid"}
+
+
+def test_backup_targets_on_four_backends(project, database_url, mariadb_url, mongo_url):
+    four_backends(project, database_url, mariadb_url, mongo_url)
+    done = ncm(project, "backup", "--targets", "all", "--json")
+    assert set(statuses(done).values()) == {"done"}
+    assert len({t["location"] for t in json.loads(done.stdout)["targets"]}) == 4
+
+
+def test_rollback_targets_on_four_backends(project, database_url, mariadb_url, mongo_url):
+    four_backends(project, database_url, mariadb_url, mongo_url)
+    ncm(project, "rollback", "--targets", "all", "--steps", "1", "--yes")
+    assert statuses(ncm(project, "status", "--targets", "all", "--json")) == {
+        "pg": "pending", "maria": "pending", "lite": "pending", "mongo": "pending"}
+
+
 def test_status_targets_shows_pending_and_failed_per_target(project, database_url, mariadb_url):
     (project / "ncm.toml").write_text(f'''
 [targets.pg]
