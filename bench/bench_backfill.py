@@ -8,12 +8,12 @@ every row leaves as many dead rows behind, which would slow the next one):
 - ``ncm backfill``: ``ncm run`` of a migration that walks ``t`` in batches of 10,000 keys,
   each batch committed with its checkpoint (the default adaptive target, 200 ms, applies).
 
-It prints each one's time and rows per second, the ratio (target: ncm at least 0.9x the
+It prints (medians of ``--rounds`` rounds, 3 by default) each one's time and rows per second, the ratio (target: ncm at least 0.9x the
 single statement's rows/s), the backfill step's own time (history ``execution_ms``) beside
 the whole ``ncm run`` (process start, imports and connecting included), and the peak RSS
 of the ncm process (target: under 100 MB, flat as rows grow).
 
-    python bench/bench_backfill.py [--rows 100000 1000000] [--servers postgresql mysql mongodb]
+    python bench/bench_backfill.py [--rows 100000 1000000] [--servers postgresql mysql mongodb] [--rounds 3]
 
 URLs from NCM_TEST_POSTGRES_URL / NCM_TEST_MYSQL_URL / NCM_TEST_MONGO_URL (the local test
 servers by default); a database named ncm_bench_backfill is created and dropped on each.
@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -162,16 +163,20 @@ def ncm_run(kind: str, root: Path) -> tuple[float, float, float]:
     return whole, step, usage.ru_maxrss / 1024
 
 
-def measure(kind: str, rows: int, root: Path) -> dict[str, float]:
+def measure(kind: str, rows: int, root: Path, rounds: int) -> dict[str, float]:
+    """Medians over ``rounds``, the two alternating within each (this machine is shared and noisy)."""
     fresh = (lambda: mongo_fresh(rows)) if kind == "mongodb" else (lambda: asyncio.run(sql_fresh_table(kind, rows)))
     check = (lambda: mongo_check(rows)) if kind == "mongodb" else (lambda: asyncio.run(sql_check(kind, rows)))
-    fresh()
-    single = mongo_single() if kind == "mongodb" else asyncio.run(sql_single(kind))
-    check()
-    fresh()
-    whole, step, rss = ncm_run(kind, root)
-    check()
-    return {"single": single, "whole": whole, "step": step, "rss": rss}
+    seen: dict[str, list[float]] = {"single": [], "whole": [], "step": [], "rss": []}
+    for _ in range(rounds):
+        fresh()
+        seen["single"].append(mongo_single() if kind == "mongodb" else asyncio.run(sql_single(kind)))
+        check()
+        fresh()
+        for name, value in zip(("whole", "step", "rss"), ncm_run(kind, root)):
+            seen[name].append(value)
+        check()
+    return {name: statistics.median(values) for name, values in seen.items()}
 
 
 def drop(kind: str) -> None:
@@ -188,6 +193,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--servers", nargs="+", default=["postgresql", "mysql", "mongodb"])
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     print(f"{'server':<11} {'rows':>9} {'one statement':>14} {'ncm backfill step':>18} {'ratio rows/s':>13} "
           f"{'whole ncm run':>14} {'ncm peak RSS':>13}")
@@ -195,7 +201,7 @@ def main() -> None:
         for kind in args.servers:
             try:
                 for rows in args.rows:
-                    m = measure(kind, rows, Path(tmp))
+                    m = measure(kind, rows, Path(tmp), args.rounds)
                     print(f"{kind:<11} {rows:>9} {m['single']:>13.2f}s {m['step']:>17.2f}s "
                           f"{m['single'] / m['step']:>12.2f}x {m['whole']:>13.2f}s {m['rss']:>10.0f} MB", flush=True)
             finally:

@@ -63,6 +63,10 @@ class StepContext(Protocol):
     def batches(self, source: Any, *args: Any, **kwargs: Any) -> AsyncIterator[list[Any]]:
         """The rows (documents) of ``source`` in key order, a page at a time, memory flat."""
 
+    def backfill(self, source: Any, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        """Batches of ``source`` by key ranges, each committed with a checkpoint that a stopped
+        run resumes from (ncm_core.backfill); where the backend has them (SupportsBackfill)."""
+
     async def run_sync(self, fn: Callable[..., Any], wants_ctx: bool = False) -> Any:
         """Run a synchronous step the way this backend can (SQL: with Alembic's ``op`` bound)."""
 
@@ -115,6 +119,9 @@ class BaseStepContext:
 
     def batches(self, source: Any, *args: Any, **kwargs: Any) -> AsyncIterator[list[Any]]:
         raise UsageError(f"{self.migration.path}: this backend has no pages to read (ctx.batches)")
+
+    def backfill(self, source: Any, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        raise UsageError(f"{self.migration.path}: this backend keeps no backfill checkpoints (ctx.backfill)")
 
     async def run_sync(self, fn: Callable[..., Any], wants_ctx: bool = False) -> Any:
         return fn(self) if wants_ctx else fn()

@@ -118,6 +118,9 @@ def run(
         if sql or from_ is not None or dry_run or database is not None:
             raise UsageError("--targets runs each target's migrations: --sql, --from, --dry-run and --database "
                              "work on one database")
+        if defer_backfills or batch_size is not None or batch_pause or batch_target != DEFAULT_TARGET_MS:
+            raise UsageError("--targets does not take --defer-backfills nor the --batch-* options: run "
+                             "`ncm backfill` on each database")
         return fleet.run_targets(targets, target_version=target_version, parallel=parallel, canary=canary,
                                  max_failures=max_failures, continue_on_error=continue_on_error, resume=resume,
                                  run_id=run_id, shard=shard, allow=tuple(allow or ()), json_=json_)

@@ -61,9 +61,15 @@ async def _behind(runner: Any) -> str | None:
     except DatabaseUnavailable as exc:
         await runner.close()
         return str(exc).splitlines()[0]
-    if state["lock_holder"]:
+    behind = [m for m in state["migrations"] if m["state"] not in AT_HEAD and not _backfilling(m)]
+    if state["lock_holder"] and (behind or not any(map(_backfilling, state["migrations"]))):
         return f"a run holds the lock: {state['lock_holder']}"
-    behind = [m for m in state["migrations"] if m["state"] not in AT_HEAD]
     if not behind:
         return None
     return f"{len(behind)} migration(s) not applied, first {behind[0]['version']} ({behind[0]['state']})"
+
+
+def _backfilling(migration: dict[str, Any]) -> bool:
+    """A backfill left for later (``--defer-backfills``) or under way (``ncm backfill``, which
+    may hold the lock for hours): the schema is at head for the application without it."""
+    return migration["state"] == "deferred" or (migration["state"] == "in progress" and migration["backfill"] is not None)

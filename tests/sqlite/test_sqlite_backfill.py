@@ -25,3 +25,23 @@ def test_a_dry_run_shows_the_statement_each_batch_runs(url, migrations_dir, tmp_
     (migrations_dir / "002_fill.py").write_text(SQL_BACKFILL)
     done = ncm(url, migrations_dir, "run", "--dry-run")
     assert "UPDATE items SET n = n + 1 WHERE id BETWEEN" in done.stdout, done.stdout + done.stderr
+
+
+def test_wait_at_head_answers_while_ncm_backfill_holds_the_lock(url, migrations_dir, tmp_path, monkeypatch):
+    from backfill_scenario import SQL_BACKFILL, SQL_ITEMS, SQL_LATER
+    from faults import Child, ncm
+
+    monkeypatch.setenv("NCM_TEST_LOG", str(tmp_path / "batches.log"))
+    migrations_dir.mkdir(exist_ok=True)
+    for name, source in (("001_items", SQL_ITEMS), ("002_fill", SQL_BACKFILL), ("003_later", SQL_LATER)):
+        (migrations_dir / f"{name}.py").write_text(source)
+    assert ncm(url, migrations_dir, "run", "--defer-backfills").returncode == 0
+    monkeypatch.setenv("NCM_TEST_STOP_AT", "2")
+    worker = Child(url, migrations_dir, "backfill")
+    try:
+        worker.wait_for_mark()
+        waited = ncm(url, migrations_dir, "wait", "--at-head", "--timeout", "0")
+        assert waited.returncode == 0, waited.stderr
+    finally:
+        worker.kill_group()
+        worker.finish()

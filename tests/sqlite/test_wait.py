@@ -45,3 +45,13 @@ def test_wait_returns_once_a_run_has_applied_the_migrations(project, ncm):
 
 def test_wait_without_a_condition_is_one_line(project, ncm):
     assert ncm("wait", check=2).stderr == "error: ncm wait needs what to wait for: --at-head\n"
+
+
+def test_wait_counts_a_deferred_backfill_as_at_head(project, ncm):
+    (project / "migrations" / "001_users.py").write_text(USERS)
+    (project / "migrations" / "002_fill.py").write_text(
+        '"""Fill."""\n\n\nasync def upgrade(ctx):\n    async for batch in ctx.backfill("users"):\n'
+        '        await batch.execute("UPDATE users SET id = id WHERE id BETWEEN :lo AND :hi")\n')
+    (project / "migrations" / "003_more.py").write_text(USERS.replace("users", "more"))
+    ncm("run", "--defer-backfills")
+    assert ncm("wait", "--at-head", "--timeout", "5").stderr.startswith("at head: ")

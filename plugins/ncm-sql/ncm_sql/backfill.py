@@ -3,7 +3,10 @@
 Each batch runs on a connection of the backfill's own, in its own transaction, which also
 updates the backfill's row in ``ncm_backfills``: on PostgreSQL, SQLite and MariaDB/MySQL
 (InnoDB) the batch and its checkpoint commit together, so a batch is done exactly once however
-the process dies. The batch is committed when the loop asks for the next one (or ends).
+the process dies. The batch is committed when the loop asks for the next one (or ends). On PostgreSQL a batch's
+commit does not wait for its WAL flush (the backend's ``lazy_commit``); the last one, which
+marks the backfill done, does, and flushes them all: a crash of the server itself can lose
+the last batches, but only with their checkpoints, so they are done again, never twice.
 """
 
 from __future__ import annotations
@@ -153,6 +156,8 @@ class SQLBackfill:
         self.point.key_done, self.point.rows_done = batch.hi, self.point.rows_done + batch.count
         self.point.seconds += elapsed
         await self._save()
+        if self.backend.lazy_commit is not None:
+            await self.conn.exec_driver_sql(self.backend.lazy_commit)
         await self.transaction.commit()
         self.transaction, self.batch = None, None
         self.throttle.after(elapsed)
