@@ -14,6 +14,7 @@ the whole ``ncm run`` (process start, imports and connecting included), and the 
 of the ncm process (target: under 100 MB, flat as rows grow).
 
     python bench/bench_backfill.py [--rows 100000 1000000] [--servers postgresql mysql mongodb] [--rounds 3]
+    python bench/bench_backfill.py --kills 3 [--rows 1000000]   (kill -9 trials on PostgreSQL)
 
 URLs from NCM_TEST_POSTGRES_URL / NCM_TEST_MYSQL_URL / NCM_TEST_MONGO_URL (the local test
 servers by default); a database named ncm_bench_backfill is created and dropped on each.
@@ -57,6 +58,15 @@ async def upgrade(ctx):
     async for batch in ctx.backfill("t", size=10_000):
         await batch.update_many([{"$set": {"x": {"$multiply": ["$v", 2]}}}], {"x": None})
 '''
+COUNTING = '''"""Count each row's updates."""
+type = "data"
+
+
+async def upgrade(ctx):
+    async for batch in ctx.backfill("t", key="id", size=10_000):
+        await batch.execute("UPDATE t SET x = COALESCE(x, 0) + 1 WHERE id BETWEEN :lo AND :hi")
+'''
+"""For the kill trials: no WHERE skips done rows, so a row updated twice shows ``x = 2``."""
 FILL = {"postgresql": "INSERT INTO t (id, v) SELECT g, g FROM generate_series(1, {rows}) g",
         "mysql": "INSERT INTO t (id, v) SELECT seq, seq FROM seq_1_to_{rows}"}
 
@@ -179,6 +189,44 @@ def measure(kind: str, rows: int, root: Path, rounds: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in seen.items()}
 
 
+def kill_trials(rows: int, kills: int, root: Path) -> None:
+    """PostgreSQL: ``ncm run`` of COUNTING killed with SIGKILL at ``kills`` random moments, then run
+    to the end; every row must be updated exactly once, each run resuming at the checkpoint."""
+    import random
+    import signal
+
+    asyncio.run(sql_fresh_table("postgresql", rows))
+    migrations = root / "kill_migrations"
+    migrations.mkdir(exist_ok=True)
+    (migrations / "001_count.py").write_text(COUNTING)
+    env = {**os.environ, "MIGRATION_DATABASE_URL": database_url("postgresql"),
+           "MIGRATION_MIGRATION_DIRECTORY": str(migrations), "NCM_PROGRESS_INTERVAL": "3600"}
+    for _ in range(kills):
+        delay = random.uniform(1.0, 3.0)
+        proc = subprocess.Popen([NCM, "run"], env=env, cwd=root, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        done = asyncio.run(sql_scalar("SELECT rows_done FROM ncm_backfills"))
+        print(f"killed after {delay:.2f}s: checkpoint at {done} rows", flush=True)
+    subprocess.run([NCM, "run"], env=env, cwd=root, check=True, capture_output=True)
+    counts = asyncio.run(sql_scalar("SELECT string_agg(x || ':' || n, ', ') FROM "
+                                    "(SELECT x, COUNT(*) AS n FROM t GROUP BY x ORDER BY x) c"))
+    print(f"after the final run: updates per row -> rows: {counts} (exactly once: every row at 1)")
+
+
+async def sql_scalar(query: str) -> object:
+    engine = create_async_engine(database_url("postgresql"))
+    try:
+        async with engine.connect() as conn:
+            return (await conn.execute(sa.text(query))).scalar()
+    finally:
+        await engine.dispose()
+
+
 def drop(kind: str) -> None:
     if kind == "mongodb":
         from pymongo import MongoClient
@@ -194,7 +242,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--servers", nargs="+", default=["postgresql", "mysql", "mongodb"])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--kills", type=int, default=0,
+                        help="instead: kill -9 a PostgreSQL backfill of the largest --rows this many times")
     args = parser.parse_args()
+    if args.kills:
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                kill_trials(max(args.rows), args.kills, Path(tmp))
+            finally:
+                drop("postgresql")
+        return
     print(f"{'server':<11} {'rows':>9} {'one statement':>14} {'ncm backfill step':>18} {'ratio rows/s':>13} "
           f"{'whole ncm run':>14} {'ncm peak RSS':>13}")
     with tempfile.TemporaryDirectory() as tmp:
