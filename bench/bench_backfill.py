@@ -15,6 +15,7 @@ of the ncm process (target: under 100 MB, flat as rows grow).
 
     python bench/bench_backfill.py [--rows 100000 1000000] [--servers postgresql mysql mongodb] [--rounds 3]
     python bench/bench_backfill.py --kills 3 [--rows 1000000]   (kill -9 trials on PostgreSQL)
+    python bench/bench_backfill.py --latency [--rows 1000000]   (a concurrent reader's and writer's p99)
 
 URLs from NCM_TEST_POSTGRES_URL / NCM_TEST_MYSQL_URL / NCM_TEST_MONGO_URL (the local test
 servers by default); a database named ncm_bench_backfill is created and dropped on each.
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -227,6 +229,60 @@ async def sql_scalar(query: str) -> object:
         await engine.dispose()
 
 
+async def probe(stop: asyncio.Event, rows: int, statement: str) -> list[float]:
+    """Latencies (s) of ``statement`` on random rows, one at a time on its own connection, until ``stop``."""
+    import random
+
+    engine = create_async_engine(database_url("postgresql"), isolation_level="AUTOCOMMIT")
+    seen: list[float] = []
+    try:
+        async with engine.connect() as conn:
+            while not stop.is_set():
+                started = time.perf_counter()
+                await conn.execute(sa.text(statement), {"id": random.randint(1, rows)})
+                seen.append(time.perf_counter() - started)
+                await asyncio.sleep(0.002)
+    finally:
+        await engine.dispose()
+    return seen
+
+
+async def under_load(rows: int, work: Any) -> tuple[float, float]:
+    """p99 (ms) of a reader (SELECT by key) and a writer (UPDATE of one row) while ``work`` runs."""
+    stop = asyncio.Event()
+    reader = asyncio.create_task(probe(stop, rows, "SELECT x FROM t WHERE id = :id"))
+    writer = asyncio.create_task(probe(stop, rows, "UPDATE t SET v = v WHERE id = :id"))
+    await asyncio.sleep(0.3)
+    await work()
+    stop.set()
+    reads, writes = await reader, await writer
+    return statistics.quantiles(reads, n=100)[98] * 1000, statistics.quantiles(writes, n=100)[98] * 1000
+
+
+def latencies(rows: int, root: Path) -> None:
+    """PostgreSQL: a concurrent reader's and writer's p99 during one big UPDATE, then during ncm's backfill."""
+    async def single() -> None:
+        await sql_single("postgresql")
+
+    async def backfill() -> None:
+        migrations = root / "migrations"
+        migrations.mkdir(exist_ok=True)
+        for old in migrations.iterdir():
+            old.unlink()
+        (migrations / "001_backfill.py").write_text(SQL_MIGRATION)
+        env = {**os.environ, "MIGRATION_DATABASE_URL": database_url("postgresql"),
+               "MIGRATION_MIGRATION_DIRECTORY": str(migrations), "NCM_PROGRESS_INTERVAL": "3600"}
+        proc = await asyncio.create_subprocess_exec(NCM, "run", env=env, cwd=root, stdout=subprocess.DEVNULL,
+                                                    stderr=subprocess.DEVNULL)
+        assert await proc.wait() == 0
+
+    for name, work in (("one UPDATE", single), ("ncm backfill", backfill)):
+        asyncio.run(sql_fresh_table("postgresql", rows))
+        read, write = asyncio.run(under_load(rows, work))
+        print(f"during {name:<13} ({rows} rows): reader p99 {read:8.1f} ms, one-row writer p99 {write:8.1f} ms",
+              flush=True)
+
+
 def drop(kind: str) -> None:
     if kind == "mongodb":
         from pymongo import MongoClient
@@ -242,9 +298,18 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--servers", nargs="+", default=["postgresql", "mysql", "mongodb"])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--latency", action="store_true",
+                        help="instead: a concurrent reader's and writer's p99 on PostgreSQL, one UPDATE vs ncm")
     parser.add_argument("--kills", type=int, default=0,
                         help="instead: kill -9 a PostgreSQL backfill of the largest --rows this many times")
     args = parser.parse_args()
+    if args.latency:
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                latencies(max(args.rows), Path(tmp))
+            finally:
+                drop("postgresql")
+        return
     if args.kills:
         with tempfile.TemporaryDirectory() as tmp:
             try:
