@@ -39,12 +39,14 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
     on a user's machine: with PYTHONDONTWRITEBYTECODE set (some shells and images set it), every
     module, and each of Alembic's revision files, would be compiled again on every run."""
     env = {name: value for name, value in env.items() if name != "PYTHONDONTWRITEBYTECODE"}
-    started = time.perf_counter()
-    child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - started
-    if status != 0:
-        sys.exit(f"{' '.join(cmd[:3])} failed:\n{child.stderr.read().decode()[-2000:]}")
+    with tempfile.TemporaryFile() as errors:  # not a pipe: 5,000 progress lines would fill it
+        started = time.perf_counter()
+        child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - started
+        if status != 0:
+            errors.seek(0)
+            sys.exit(f"{' '.join(cmd[:3])} failed:\n{errors.read().decode()[-2000:]}")
     return elapsed, usage.ru_maxrss
 
 

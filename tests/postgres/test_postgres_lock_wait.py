@@ -67,9 +67,13 @@ async def test_an_alter_behind_a_long_read_retries_and_never_blocks_readers_long
     blocker = asyncio.create_task(holding_a_read(database_url, 3.0, started))
     await started.wait()
     reader = asyncio.create_task(longest_read(database_url, done))
-    with caplog.at_level(logging.WARNING, logger="ncm"):
+    ncm_log = logging.getLogger("ncm")  # the CLI's own tests may have stopped it propagating to caplog's
+    ncm_log.addHandler(caplog.handler)
+    try:
         async with runner_factory(database_url, sql={"ddl_lock_timeout": 0.3, "ddl_lock_retries": 10}) as runner:
             results = await runner.run_migrations()
+    finally:
+        ncm_log.removeHandler(caplog.handler)
     done.set()
     await blocker
     longest = await reader

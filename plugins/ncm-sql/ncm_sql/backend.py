@@ -99,6 +99,8 @@ class SQLBackend(Backend):
         self._rehearsal: AsyncConnection | None = None
         self._tables_ready = False
         self._unflushed = False
+        self.lazy_sent = False
+        """Whether the transaction's lazy-commit statement went with the step's batch."""
         self._literal_insert: deferred.LiteralInsert | None = None
         self._contexts: weakref.WeakKeyDictionary[sa.Connection, MigrationContext] = weakref.WeakKeyDictionary()
         self.metadata, self.history_table, self.audit_table = tables.build(self.schema)
@@ -413,11 +415,17 @@ class SQLBackend(Backend):
     def transaction_mode(self, migration: Migration) -> str:
         return migration.transaction_mode or self.config.transaction_mode or self.default_transaction_mode
 
+    def commits_alone(self, migration: Migration) -> bool:
+        """Whether the migration is committed, with its history row, as soon as it is done."""
+        return self.is_atomic(migration) and self.transaction_mode(migration) == "migration"
+
     async def _commit_step(self, conn: AsyncConnection) -> None:
-        """Commit a migration and its history row (``transaction_mode = "migration"``)."""
-        if self.lazy_commit is not None:
+        """Commit a migration and its history row (``transaction_mode = "migration"``); the
+        lazy commit's statement unless the step's batch carried it (ncm_sql.strategies)."""
+        if self.lazy_commit is not None and not self.lazy_sent:
             await conn.exec_driver_sql(self.lazy_commit)
-            self._unflushed = True
+        self._unflushed = self._unflushed or self.lazy_commit is not None
+        self.lazy_sent = False
         await conn.commit()
 
     async def _flush(self, conn: AsyncConnection) -> None:
@@ -459,7 +467,7 @@ class SQLBackend(Backend):
                 await strategy(run)
         else:
             await strategy(run)
-        if self.is_atomic(migration) and self.transaction_mode(migration) == "migration" and self._conn.in_transaction():
+        if self.commits_alone(migration) and self._conn.in_transaction():
             await self._commit_step(self._conn)
 
     def lock_not_granted(self, exc: BaseException) -> bool:

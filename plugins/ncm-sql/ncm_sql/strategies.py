@@ -124,7 +124,7 @@ async def batched_ddl(run: StepRun) -> None:
 def _batched(sync_conn: sa.Connection, run: StepRun) -> bool:
     """False when queued SQL failed: the savepoint was rolled back, for the step to run again."""
     if not sync_conn.in_transaction():
-        sync_conn.begin()  # the run's transaction, which SQLAlchemy commits at the end
+        sync_conn.begin()  # the run's transaction, or this migration's, which SQLAlchemy commits
     backend = run.backend
     batch = deferred.Batch(functools.partial(backend.send_batch, sync_conn), guard(sync_conn).check)
     with backend.operations(sync_conn) as op:
@@ -137,8 +137,12 @@ def _batched(sync_conn: sa.Connection, run: StepRun) -> bool:
                     batch.pending.append(backend.history_literal("down", run.record, sync_conn.dialect))
                 batch.pending.append(backend.history_literal(run.direction, run.timed(), sync_conn.dialect))
                 batch.pending.append(f"RELEASE SAVEPOINT {deferred.SAVEPOINT}")
+                lazy = backend.lazy_commit is not None and backend.commits_alone(run.migration)
+                if lazy:
+                    batch.pending.append(backend.lazy_commit)  # for the commit that follows, in this round trip
                 with guard(sync_conn).armed(run.migration):
                     batch.flush()
+                backend.lazy_sent = lazy
                 return True
         except FAILURES:
             if batch.error is None:
