@@ -139,7 +139,7 @@ async def test_schema_option_holds_migrations_and_history(database_url, write_mi
         assert [r.version for r in await runner.db.read_history()] == ["001_users"]
     tables = await scalar(database_url, "SELECT string_agg(table_schema || '.' || table_name, ',' ORDER BY table_name) "
                                         "FROM information_schema.tables WHERE table_schema IN ('app', 'public')")
-    assert tables == "app.ncm_audit,app.ncm_migrations,app.users"
+    assert tables == "app.ncm_audit,app.ncm_backfills,app.ncm_migrations,app.users"
 
 
 async def test_schemas_are_independent(database_url, write_migration, runner_factory):

@@ -126,7 +126,7 @@ class MongoBackend(Backend):
         """Create ncm's collections before a run: a transaction may create a collection, but
         two runs creating one at once inside transactions would conflict."""
         existing = set(await self.db.list_collection_names())
-        for name in (documents.HISTORY, documents.AUDIT, documents.LOCK, documents.BACKFILLS):
+        for name in (documents.HISTORY, documents.AUDIT, documents.LOCK):
             if name not in existing:
                 with suppress(CollectionInvalid):
                     await self.db.create_collection(name)

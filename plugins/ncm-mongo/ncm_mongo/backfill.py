@@ -114,6 +114,8 @@ class MongoBackfill:
         return found[0] if found else None
 
     async def _start(self) -> None:
+        """The checkpoint read (or written, which makes ``ncm_backfills`` the first time, outside
+        any transaction), and the documents left counted for the ETA."""
         self.session = self.backend.client.start_session()
         found = await self.checkpoints.find_one({"_id": self._id})
         if found is not None:

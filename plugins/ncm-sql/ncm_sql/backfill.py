@@ -186,7 +186,6 @@ class SQLBackfill:
         finally:
             conn, self.conn, self.transaction, self.batch = self.conn, None, None, None
             await conn.close()
-            self.conn = None
 
 
 async def read_checkpoints(backend: SQLBackend) -> list[Checkpoint]:
