@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ncm_core.backfill import DONE, RUNNING, BackfillStopped, Checkpoint, Clock, decode_key, encode_key
+from ncm_core.errors import UsageError
 from ncm_core.history import now
 from ncm_core.progress import Progress
 from ncm_sql import tables
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 
     from ncm_sql.backend import SQLBackend
     from ncm_sql.context import SQLStepContext
+
+
+NAME_LENGTH = tables.BACKFILL_NAME_LENGTH
 
 
 class Batch:
@@ -87,6 +91,9 @@ class SQLBackfill:
         self.table, self.key = tbl, tbl.c[key]
         self.throttle = self.options.throttle(size)
         self.point = Checkpoint(ctx.migration.version, name or table)
+        if len(self.point.name) > NAME_LENGTH:
+            raise UsageError(f"{ctx.migration.path}: a backfill's name is at most {NAME_LENGTH} characters: "
+                             f"give ctx.backfill a shorter name= than {self.point.name!r}")
         self.conn: AsyncConnection | None = None
         self.transaction: AsyncTransaction | None = None
         self.batch: Batch | None = None

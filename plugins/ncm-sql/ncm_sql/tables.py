@@ -11,6 +11,8 @@ from ncm_core.history import AuditEntry, HistoryRecord, from_fields
 HISTORY_TABLE = "ncm_migrations"
 AUDIT_TABLE = "ncm_audit"
 BACKFILL_TABLE = "ncm_backfills"
+BACKFILL_NAME_LENGTH = 48
+"""With the version's 191 characters, a key within MyISAM's 1000 bytes in utf8mb4."""
 
 
 def added_columns() -> list[sa.Column]:
@@ -68,7 +70,7 @@ def backfill_table(metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
         BACKFILL_TABLE, metadata,
         sa.Column("version", sa.String(191), primary_key=True),
-        sa.Column("name", sa.String(191), primary_key=True),
+        sa.Column("name", sa.String(BACKFILL_NAME_LENGTH), primary_key=True),
         sa.Column("key_done", sa.Text),
         sa.Column("rows_done", sa.BigInteger, nullable=False),
         sa.Column("rows_total", sa.BigInteger),
