@@ -45,7 +45,7 @@ async def test_an_alter_behind_a_long_transaction_gives_up_after_the_lock_timeou
     conn.close()
     write_migration("001_email", ADD_COLUMN)
     started = asyncio.Event()
-    blocker = asyncio.get_running_loop().run_in_executor(None, hold_a_read, database_url, 4.0, started,
+    blocker = asyncio.get_running_loop().run_in_executor(None, hold_a_read, database_url, 10.0, started,
                                                          asyncio.get_running_loop())
     await started.wait()
     async with runner_factory(database_url, sql={"ddl_lock_timeout": 1}) as runner:

@@ -4,6 +4,7 @@ ddl_lock_timeout for a lock, gives way, and tries again once the other transacti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -24,14 +25,17 @@ def plain(url: str) -> str:
     return sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def holding_a_read(url: str, seconds: float, started: asyncio.Event) -> None:
-    """A long transaction that has read users: its ACCESS SHARE lock blocks any ALTER."""
+async def holding_a_read(url: str, seconds: float, started: asyncio.Event,
+                         release: asyncio.Event | None = None) -> None:
+    """A long transaction that has read users: its ACCESS SHARE lock blocks any ALTER, for
+    ``seconds`` or until ``release``."""
     conn = await asyncpg.connect(plain(url))
     try:
         async with conn.transaction():
             await conn.fetch("SELECT * FROM users")
             started.set()
-            await asyncio.sleep(seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for((release or asyncio.Event()).wait(), seconds)
     finally:
         await conn.close()
 
@@ -63,22 +67,31 @@ async def test_an_alter_behind_a_long_read_retries_and_never_blocks_readers_long
         database_url, write_migration, runner_factory, caplog):
     await make_users(database_url)
     write_migration("001_email", ADD_COLUMN)
-    started, done = asyncio.Event(), asyncio.Event()
-    blocker = asyncio.create_task(holding_a_read(database_url, 3.0, started))
+    started, release, done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    blocker = asyncio.create_task(holding_a_read(database_url, 30.0, started, release))
     await started.wait()
     reader = asyncio.create_task(longest_read(database_url, done))
+
+    async def release_after_two_retries() -> None:
+        while sum("trying again" in r.getMessage() for r in caplog.records) < 2:
+            await asyncio.sleep(0.05)
+        release.set()
+
     ncm_log = logging.getLogger("ncm")  # the CLI's own tests may have stopped it propagating to caplog's
     ncm_log.addHandler(caplog.handler)
+    caplog.set_level(logging.WARNING, logger="ncm")
+    releaser = asyncio.create_task(release_after_two_retries())
     try:
         async with runner_factory(database_url, sql={"ddl_lock_timeout": 0.3, "ddl_lock_retries": 10}) as runner:
             results = await runner.run_migrations()
     finally:
         ncm_log.removeHandler(caplog.handler)
+        releaser.cancel()
     done.set()
     await blocker
     longest = await reader
     assert [r["status"] for r in results] == ["applied"]
-    assert any("trying again" in r.getMessage() for r in caplog.records)
+    assert release.is_set(), "no retry was logged while the read held the table"
     assert longest < 1.5, f"a reader waited {longest:.2f}s behind the migration"
 
 
@@ -86,11 +99,12 @@ async def test_a_lock_never_granted_fails_the_step_saying_so_and_changes_nothing
         database_url, write_migration, runner_factory):
     await make_users(database_url)
     write_migration("001_email", ADD_COLUMN)
-    started = asyncio.Event()
-    blocker = asyncio.create_task(holding_a_read(database_url, 3.0, started))
+    started, release = asyncio.Event(), asyncio.Event()
+    blocker = asyncio.create_task(holding_a_read(database_url, 30.0, started, release))
     await started.wait()
     async with runner_factory(database_url, sql={"ddl_lock_timeout": 0.2, "ddl_lock_retries": 2}) as runner:
         (result,) = await runner.run_migrations()
+        release.set()
         assert result["status"] == "failed"
         assert "a lock was not granted within 0.2s, ddl_lock_timeout, 2 time(s)" in result["error"]
         assert [(r.version, r.status) for r in await runner.db.read_history()] in ([], [("001_email", "failed")])
