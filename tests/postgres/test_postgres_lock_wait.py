@@ -77,7 +77,10 @@ async def test_an_alter_behind_a_long_read_retries_and_never_blocks_readers_long
             await asyncio.sleep(0.05)
         release.set()
 
-    ncm_log = logging.getLogger("ncm")  # the CLI's own tests may have stopped it propagating to caplog's
+    # The CLI's tests stop the "ncm" logger propagating to caplog's handler, and an Alembic
+    # env.py's fileConfig (tests/alembic) disables every logger that existed: undo both here.
+    ncm_log, was_disabled = logging.getLogger("ncm"), logging.getLogger("ncm").disabled
+    ncm_log.disabled = False
     ncm_log.addHandler(caplog.handler)
     caplog.set_level(logging.WARNING, logger="ncm")
     releaser = asyncio.create_task(release_after_two_retries())
@@ -86,6 +89,7 @@ async def test_an_alter_behind_a_long_read_retries_and_never_blocks_readers_long
             results = await runner.run_migrations()
     finally:
         ncm_log.removeHandler(caplog.handler)
+        ncm_log.disabled = was_disabled
         releaser.cancel()
     done.set()
     await blocker
