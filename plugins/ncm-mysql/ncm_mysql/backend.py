@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
 
 log = logging.getLogger("ncm")
-PROCESS = "SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = :id"
 
 
 class TableDefaults:
@@ -143,7 +142,7 @@ class MySQLBackend(SQLBackend):
         owner = await conn.scalar(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": name})
         if owner is None:
             return None
-        row = (await conn.execute(sa.text(PROCESS), {"id": owner})).first()
+        row = (await conn.exec_driver_sql(names.PROCESS, (owner,))).first()
         return names.holder_text(owner, *(row or (None, None, None)))
 
     # -- backup and restore ----------------------------------------------------------

@@ -10,6 +10,8 @@ import time
 
 SIDE_INFIX = "_ncm_restore_"
 OLD = re.compile(r"ncm_old_[0-9a-f]{8}_\d+")  # a live view moved aside by a restore
+PROCESS = "SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = %s"
+"""The lock holder's session, by IS_USED_LOCK's connection id (the driver's %s placeholder)."""
 
 
 def lock_name(database: str) -> str:

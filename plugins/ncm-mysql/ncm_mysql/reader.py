@@ -18,7 +18,6 @@ LEFT_BEHIND = """SELECT
     (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, CHAR_LENGTH(%(prefix)s)) = %(prefix)s)
   + (SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = %(db)s AND TABLE_NAME LIKE 'ncm\\_old\\_%%')"""
 HISTORY = "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = 'ncm_migrations'"
-PROCESS = "SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = %s"
 
 
 class MySQLReader(HistoryReader):
@@ -47,7 +46,7 @@ class MySQLReader(HistoryReader):
             owner = cursor.fetchone()[0]
             holder = None
             if owner is not None:
-                cursor.execute(PROCESS, (owner,))
+                cursor.execute(names.PROCESS, (owner,))
                 holder = names.holder_text(owner, *(cursor.fetchone() or (None, None, None)))
             cursor.execute(HISTORY, (database,))
             if cursor.fetchone() is None:
