@@ -8,6 +8,12 @@ database allows, so a batch and its checkpoint stick or vanish together. A run t
 ``ncm backfill`` starts after it. The backend keeps the checkpoints (SQL: the table
 ``ncm_backfills``; MongoDB: the collection); this module holds the parts that do not depend
 on the database: the checkpoint, the throttle and the options a run passes down.
+
+A backfill is *claimed* while it runs (the backend's ``backfill_claim``: a lock of its own,
+freed by the server or the OS when its holder dies, or a lease that expires on MongoDB), so
+two processes never run one backfill at once. ``ncm backfill`` holds the claim, not the
+migration lock, while its batches run: the migration lock is taken only for its history writes
+(:meth:`BackfillOptions.recording`), so a deploy's ``ncm run`` is not kept waiting for hours.
 """
 
 from __future__ import annotations
@@ -15,10 +21,13 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ncm_core.errors import LockTimeout
 from ncm_core.history import now
 
 RUNNING, DONE, DEFERRED = "running", "done", "deferred"
@@ -27,6 +36,10 @@ RUNNING, DONE, DEFERRED = "running", "done", "deferred"
 BACKFILL_CALL = re.compile(rb"\.backfill\(")
 """What marks a migration file as one that backfills (read from its text, without importing it)."""
 DEFAULT_TARGET_MS = 200
+
+
+class BackfillClaimed(LockTimeout):
+    """Another process holds the claim of the backfill a run is about to start."""
 
 
 class BackfillStopped(Exception):
@@ -101,6 +114,24 @@ class BackfillOptions:
     only: bool = False
     """``ncm backfill``: only the migrations that backfill run."""
     stop_requested: bool = False
+    relock: Callable[[], AbstractAsyncContextManager[None]] | None = None
+    """Set while ``ncm backfill`` runs a step without the migration lock: what takes it."""
+
+    @asynccontextmanager
+    async def recording(self) -> AsyncIterator[bool]:
+        """Around each history write of a backend (the step's ``running`` and ``applied``
+        records, a failure, the audit): the migration lock, for that write alone, when the
+        step runs without it; True when it was taken here, so that the write commits before
+        it is released. Re-entrant: a write inside another takes nothing more."""
+        relock, self.relock = self.relock, None
+        try:
+            if relock is None:
+                yield False
+            else:
+                async with relock():
+                    yield True
+        finally:
+            self.relock = relock
 
     def throttle(self, size: int) -> Throttle:
         return Throttle(self.batch_size or size, self.pause, self.target_ms / 1000 if self.target_ms else None)

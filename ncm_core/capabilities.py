@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar, runtime_chec
 from ncm_core.errors import UsageError
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
     from ncm_core.adoption import FlywayHistory
     from ncm_core.backfill import Checkpoint
     from ncm_core.backend import Backend, GeneratedSteps
@@ -161,6 +163,14 @@ class SupportsBackfill(Protocol):
     async def clear_backfills(self, version: str) -> None:
         """Forget ``version``'s checkpoints: before it is applied afresh or rolled back (a run
         that resumes an interrupted backfill keeps them). Called inside ``run_scope``."""
+
+    def backfill_claim(self, version: str, timeout: float) -> AbstractAsyncContextManager[None]:
+        """Hold ``version``'s backfill claim for the block, waiting up to ``timeout`` seconds
+        for it (LockTimeout naming the holder past that): a lock apart from the migration lock,
+        that the database or the OS frees when its holder dies (or a lease that expires)."""
+
+    async def backfill_claimant(self, version: str) -> str | None:
+        """Who holds ``version``'s backfill claim (pid and host where known), None when nobody does."""
 
 
 @runtime_checkable

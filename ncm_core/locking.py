@@ -25,15 +25,16 @@ POLL_SECONDS = 0.05
 
 
 async def wait_for(try_once: Callable[[], Awaitable[bool]], timeout: float, where: str,
-                   holder: Callable[[], Awaitable[str | None]] | None = None) -> None:
+                   holder: Callable[[], Awaitable[str | None]] | None = None, what: str = "the migration lock") -> None:
     """Try until ``try_once()`` is True; past ``timeout`` seconds raise LockTimeout naming
-    ``where`` and, when ``holder`` can tell, who holds the lock. The poll interval is
-    jittered so that runners started together do not retry in step."""
+    ``where``, ``what`` (the migration lock, a backfill's claim) and, when ``holder`` can tell,
+    who holds it. The poll interval is jittered so that runners started together do not retry
+    in step."""
     deadline = time.monotonic() + timeout
     while not await try_once():
         if time.monotonic() >= deadline:
             held_by = (await holder() if holder is not None else None) or "another runner"
-            raise LockTimeout(f"{where}: the migration lock is held by {held_by}; gave up after {timeout:g} s")
+            raise LockTimeout(f"{where}: {what} is held by {held_by}; gave up after {timeout:g} s")
         await asyncio.sleep(random.uniform(POLL_SECONDS, 2 * POLL_SECONDS))
 
 
@@ -72,10 +73,10 @@ class Lease(Protocol):
 
 
 @asynccontextmanager
-async def holding(lease: Lease, timeout: float, where: str) -> AsyncIterator[None]:
+async def holding(lease: Lease, timeout: float, where: str, what: str = "the migration lock") -> AsyncIterator[None]:
     """Wait for ``lease``, renew it every third of its duration while the block runs, and
     release it at the end. The block must check ``lease.lost`` before each step."""
-    await wait_for(lease.acquire, timeout, where, lease.holder)
+    await wait_for(lease.acquire, timeout, where, lease.holder, what)
     keeper = asyncio.create_task(_keep(lease))
     try:
         yield

@@ -12,8 +12,8 @@ import re
 import socket
 import time
 import traceback
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Collection, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -37,12 +37,13 @@ from ncm_core.capabilities import (
     SupportsUnlock,
     require,
 )
-from ncm_core.backfill import BackfillOptions, BackfillStopped
+from ncm_core.backfill import BackfillClaimed, BackfillOptions, BackfillStopped
 from ncm_core.config import MigrationConfig, load_config
 from ncm_core.errors import (
     BackupError,
     ConfigError,
     ConnectionLost,
+    LockTimeout,
     MigrationFailed,
     PluginError,
     UsageError,
@@ -150,6 +151,12 @@ class MigrationRunner:
         """The signal that asked the run to stop once its current step is done."""
         self.backfill_options = BackfillOptions()
         """What ``ctx.backfill`` is asked (``--batch-size`` and the rest), handed to the backend."""
+        self._claims: set[str] = set()
+        """The versions whose backfill claim this runner holds."""
+        self.left_to: str | None = None
+        """Why ``run_backfills`` stopped before a backfill: another process holds its claim."""
+        self._workers: dict[str, str | None] = {}
+        """Who holds each open backfill's claim, as the last ``get_status`` read it."""
 
     # -- lifecycle -------------------------------------------------------------------
     async def initialize(self) -> None:
@@ -221,6 +228,7 @@ class MigrationRunner:
                 self._warn_on_run(problems)
                 plan = self._runnable(self._backfill_plan(self._pending(graph, history, target)), "up")
                 self._refuse_interrupted(plan, history)
+                await self._refuse_claimed(plan)
                 if plan and lint_gate.applies(self):
                     await lint_gate.check_plan(self, plan, allow)
             except ValidationFailed as exc:
@@ -261,6 +269,84 @@ class MigrationRunner:
         self._warn_on_run(problems)
         return True
 
+    # -- ncm backfill ----------------------------------------------------------------
+    async def run_backfills(self) -> list[dict[str, Any]]:
+        """``ncm backfill``: the pending migrations that backfill, in order, each run under its
+        claim instead of the migration lock. The lock is taken only to plan (and back up) and
+        for each history write (``BackfillOptions.recording``), so a deploy's ``ncm run`` goes
+        on meanwhile; the plan is read again after each migration, under the lock. A backfill
+        another process holds the claim of (past ``lock_timeout``) ends this worker's work:
+        the backfills after it wait for it, and that process goes on to them."""
+        graph = self.load()
+        options = self.backfill_options
+        options.only, options.relock = True, self.db.lock
+        self.db.backfill_options = options
+        results: list[dict[str, Any]] = []
+        try:
+            plan = await self._planned_backfills(graph, first=True)
+            if not plan:
+                return results
+            self.plan = ("up", plan)
+            self._hook("ncm_before_run", plan=plan, direction="up")
+            try:
+                await self._work_through(graph, plan, results)
+            except ConnectionLost as exc:
+                raise ConnectionLost(f"{exc}; {await self.outcome()}") from exc
+            finally:
+                self._hook("ncm_after_run", results=results, direction="up")
+        finally:
+            options.relock = None
+        return results
+
+    async def _work_through(self, graph: MigrationGraph, plan: list[Migration], results: list[dict[str, Any]]) -> None:
+        done: list[Migration] = []
+        while plan and self.stop_requested is None:
+            m = plan[0]
+            if m in done:  # recorded applied, yet planned again: never run a backfill twice
+                raise ValidationFailed(f"{m.version} was applied but is still pending; run `ncm status`")
+            try:
+                async with self._claimed(m):
+                    record = (await self.history()).get(m.version)
+                    if record is None or record.status == RUNNING:  # else another worker finished it
+                        async with self.db.run_scope():
+                            results.append(await self._step(m, "up", resume=record))
+            except BackfillClaimed as exc:
+                self.left_to = str(exc)
+                break
+            if results and results[-1]["version"] == m.version:
+                if results[-1]["status"] == FAILED and self.config.auto_rollback_on_failure:
+                    async with self.db.run_scope():
+                        await self._auto_rollback(m, done, results)
+                if results[-1]["status"] != APPLIED:
+                    return
+                done.append(m)
+            plan = await self._planned_backfills(self.load(), first=False)
+        await self._audit("run", None, "ok", f"{len(done)} applied")
+
+    async def _planned_backfills(self, graph: MigrationGraph, first: bool) -> list[Migration]:
+        """The pending backfills, read under the migration lock. The first plan is checked as a
+        run checks its plan (checksums, failed records, interrupted steps, lint) and backed up
+        before; those read after a backfill are not checked again: a deploy may have applied
+        migrations this worker's files do not have (an older image), which is no reason to stop."""
+        async with self.backfill_options.recording():
+            history = await self.history()
+            try:
+                problems = self.problems(graph, history) if first else []
+                self._raise_on_errors(problems)
+                plan = self._runnable(self._backfill_plan(self._pending(graph, history, None)), "up")
+                self._refuse_interrupted(plan, history)
+                if first:
+                    self._warn_on_run(problems)
+                    if plan and lint_gate.applies(self):
+                        await lint_gate.check_plan(self, plan, ())
+            except ValidationFailed as exc:
+                self._hook("ncm_on_refused", direction="up", error=exc)
+                raise
+            if first and plan and self.config.backup_before_migration:
+                require(self.db, SupportsBackup, "back up (backup_before_migration)")
+                self.last_backup = await self._backup(None)
+        return plan
+
     async def _apply_plan(self, plan: list[Migration], results: list[dict[str, Any]],
                           history: dict[str, HistoryRecord]) -> None:
         done: list[Migration] = []
@@ -290,6 +376,10 @@ class MigrationRunner:
                 return
 
     async def _step(self, m: Migration, direction: str, resume: HistoryRecord | None = None) -> dict[str, Any]:
+        async with self._claimed(m):
+            return await self._claimed_step(m, direction, resume)
+
+    async def _claimed_step(self, m: Migration, direction: str, resume: HistoryRecord | None) -> dict[str, Any]:
         record = HistoryRecord(m.version, m.description, m.type, m.checksum)
         self._hook("ncm_before_migration", migration=m, direction=direction)
         started = time.perf_counter()
@@ -370,6 +460,38 @@ class MigrationRunner:
                     log.warning("%s was interrupted during its backfill; resuming at its checkpoint", m.version)
                 continue
             raise ValidationFailed(f"refusing to run: {interrupted(record)}")
+
+    async def _refuse_claimed(self, plan: list[Migration]) -> None:
+        """A backfill another process is running (``ncm backfill``, or a run's) is not run a
+        second time: a run whose plan holds one is refused at once, nothing applied (exit 5),
+        as it would wait hours for it; ``--defer-backfills`` leaves it to that process."""
+        for m in plan:
+            if m.backfills and isinstance(self.db, SupportsBackfill):
+                holder = await self.db.backfill_claimant(m.version)
+                if holder is not None:
+                    raise BackfillClaimed(
+                        f"refusing to run: {m.version} is being backfilled by {holder}; it and the migrations "
+                        f"after it wait for it (`ncm status` shows its progress), or `ncm run --defer-backfills` "
+                        f"applies the others now")
+
+    @asynccontextmanager
+    async def _claimed(self, m: Migration) -> AsyncIterator[None]:
+        """The claim of ``m``'s backfill held for the block (once per runner: re-entrant), so
+        that no other process runs it meanwhile; the block of a migration that does not
+        backfill runs as it is. A claim held past ``lock_timeout`` is BackfillClaimed."""
+        if not m.backfills or not isinstance(self.db, SupportsBackfill) or m.version in self._claims:
+            yield
+            return
+        async with AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(self.db.backfill_claim(m.version, self.config.lock_timeout))
+            except LockTimeout as exc:
+                raise BackfillClaimed(str(exc)) from None
+            self._claims.add(m.version)
+            try:
+                yield
+            finally:
+                self._claims.discard(m.version)
 
     def _resumes_backfill(self, record: HistoryRecord) -> bool:
         """Whether ``record`` is a backfill that stopped part way: it resumes at its checkpoint
@@ -643,12 +765,14 @@ class MigrationRunner:
         for point in await self.db.read_backfills():
             if point.version in open_:
                 found.setdefault(point.version, []).append(point)
+        for version in found:
+            self._workers[version] = await self.db.backfill_claimant(version)
         return found
 
-    @staticmethod
-    def _backfill_status(checkpoints: dict[str, list[Any]], version: str) -> dict[str, Any] | None:
+    def _backfill_status(self, checkpoints: dict[str, list[Any]], version: str) -> dict[str, Any] | None:
         """A migration's backfill as status shows it: rows done, rate and ETA summed over its
-        backfills (one per table it walks), each also listed."""
+        backfills (one per table it walks), each also listed, and the process working on it
+        (the holder of its claim; None when none is: it resumes at its checkpoint next time)."""
         points = checkpoints.get(version)
         if not points:
             return None
@@ -660,7 +784,8 @@ class MigrationRunner:
         total = sum(totals) if None not in totals else None
         eta = (total - done) / rate if rate and total is not None else None
         return {"rows_done": done, "rows_total": total, "rate": round(rate, 1) if rate else None,
-                "eta_seconds": round(max(eta, 0), 1) if eta is not None else None, "tables": parts}
+                "eta_seconds": round(max(eta, 0), 1) if eta is not None else None, "tables": parts,
+                "worker": self._workers.get(version)}
 
     async def snapshot(self) -> HistorySnapshot:
         """The history, who holds the lock and the step a run noted. Before a connection is

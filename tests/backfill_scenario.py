@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from faults import HEADER, Child, ncm, states
 
-__all__ = ["HEADER", "KEYS", "BackfillRuns", "sql_counters"]
+__all__ = ["HEADER", "KEYS", "BackfillRuns", "BackfillWorkers", "sql_counters"]
 
 KEYS = [3 * i for i in range(1, 101)]
 SQL_ITEMS = '''"""Items with a counter."""
@@ -197,4 +197,95 @@ class BackfillRuns:
         rolled = ncm(url, project, "rollback", "--steps", "1", "--yes")
         assert rolled.returncode == 0, rolled.stderr
         assert ncm(url, project, "run").returncode == 0
+        assert self.counters(url) == {k: 1 for k in KEYS}
+
+
+class BackfillWorkers(BackfillRuns):
+    """``ncm backfill`` holds the backfill's claim, not the migration lock: deploys go on beside
+    it, a second worker never runs the same backfill, a killed worker's claim dies with it.
+
+    ``deferred`` leaves 002_fill to the worker (003_later applied); ``worker_between_batches``
+    starts a worker that waits a second between batches (each committed: even SQLite's write
+    lock is free then), once its second batch is under way."""
+
+    def names_worker(self, worker: str | None, pid: int) -> bool:
+        """Whether status's ``worker`` is the process ``pid`` (as the database names it)."""
+        return worker is not None and f"pid {pid} on " in worker
+
+    @pytest.fixture
+    def deferred(self, url, project) -> Path:
+        (project / "003_later.py").write_text(self.later_source)
+        done = ncm(url, project, "run", "--defer-backfills")
+        assert done.returncode == 0, done.stderr
+        return project
+
+    def worker_between_batches(self, url: str, project: Path, monkeypatch) -> Child:
+        monkeypatch.setenv("NCM_TEST_STOP_AT", "2")
+        worker = Child(url, project, "backfill", "--batch-pause", "1", pause=0)
+        worker.wait_for_mark()
+        return worker
+
+    def test_a_deploy_applies_a_new_migration_while_a_worker_backfills(self, url, deferred, monkeypatch):
+        worker = self.worker_between_batches(url, deferred, monkeypatch)
+        try:
+            (deferred / "004_new.py").write_text(self.later_source.replace("later", "newer"))
+            deploy = ncm(url, deferred, "--lock-timeout", "5", "run", "--defer-backfills")
+            assert deploy.returncode == 0, deploy.stderr
+            assert worker.process.poll() is None, "the worker ended before the deploy did"
+        finally:
+            code, _, err = worker.finish()
+        assert code == 0, err
+        assert states(url, deferred)["004_new"] == "applied"
+        assert self.counters(url) == {k: 1 for k in KEYS}
+
+    def test_status_names_the_worker_and_its_rows_done_while_it_backfills(self, url, deferred, monkeypatch):
+        worker = self.worker_between_batches(url, deferred, monkeypatch)
+        try:
+            row = self.status_of(url, deferred, "002_fill")
+        finally:
+            worker.send(signal.SIGTERM)
+            worker.finish()
+        assert row["state"] == "in progress" and row["backfill"]["rows_done"] >= 10, row
+        assert self.names_worker(row["backfill"]["worker"], worker.process.pid), row["backfill"]
+
+    def test_a_run_that_would_run_the_worker_s_backfill_is_refused_naming_it(self, url, deferred, monkeypatch):
+        worker = self.worker_between_batches(url, deferred, monkeypatch)
+        try:
+            done = ncm(url, deferred, "run")
+        finally:
+            worker.send(signal.SIGTERM)
+            worker.finish()
+        assert done.returncode == 5 and "002_fill is being backfilled by" in done.stderr, done.stderr
+
+    def test_a_second_worker_waits_for_the_claim_and_finds_the_backfill_done(self, url, deferred, monkeypatch):
+        monkeypatch.setenv("NCM_TEST_STOP_AT", "2")
+        first = Child(url, deferred, "backfill", pause=2)
+        first.wait_for_mark()
+        second = ncm(url, deferred, "backfill")
+        code, _, err = first.finish()
+        assert (code, second.returncode) == (0, 0), err + second.stderr
+        assert "nothing to backfill" in second.stdout, second.stdout
+        assert self.counters(url) == {k: 1 for k in KEYS}
+
+    def test_a_second_worker_leaves_a_claimed_backfill_to_the_first(self, url, deferred, monkeypatch):
+        monkeypatch.setenv("NCM_TEST_STOP_AT", "2")
+        first = Child(url, deferred, "backfill", pause=6)
+        first.wait_for_mark()
+        second = ncm(url, deferred, "--lock-timeout", "0.5", "backfill")
+        code, _, err = first.finish()
+        assert second.returncode == 0 and "left to another process" in second.stdout, second.stdout + second.stderr
+        assert code == 0 and self.counters(url) == {k: 1 for k in KEYS}, err
+
+    def test_a_killed_worker_s_backfill_is_resumed_by_the_next_worker_at_its_checkpoint(self, url, deferred, log,
+                                                                                      monkeypatch):
+        monkeypatch.setenv("NCM_TEST_STOP_AT", "3")
+        worker = Child(url, deferred, "backfill")
+        worker.wait_for_mark()
+        worker.kill_group()
+        worker.finish()
+        monkeypatch.delenv("NCM_TEST_STOP_AT")
+        log.write_text("")
+        done = ncm(url, deferred, "backfill")
+        assert done.returncode == 0 and "1 backfill migration(s) applied" in done.stdout, done.stderr
+        assert self.starts(log)[0] == KEYS[20]
         assert self.counters(url) == {k: 1 for k in KEYS}

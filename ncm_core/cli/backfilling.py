@@ -40,19 +40,23 @@ def backfill(
 ) -> int:
     """Run the pending migrations that backfill (ctx.backfill): those `ncm run --defer-backfills`
     left, and those stopped part way, each from its checkpoint. Made to run for hours (a
-    Kubernetes Job): SIGTERM stops it after the current batch, and the next start resumes there."""
+    Kubernetes Job): SIGTERM stops it after the current batch, and the next start resumes there.
+    Each backfill is claimed, not locked: deploys' `ncm run --defer-backfills` go on meanwhile, and
+    a second worker leaves a claimed backfill (and those after it) to the first (exit 0)."""
     chosen = options(batch_size, batch_pause, batch_target, only=True)
 
     async def go(runner: Any) -> int:
         runner.backfill_options = chosen
-        results = await runner.run_migrations()
+        results = await runner.run_backfills()
         if runner.stop_requested is not None:
             return 0  # the exit line says what stuck
         if json_:
             print_json({"results": results})
         else:
             done = sum(r["status"] == "applied" for r in results)
-            say(f"{done} backfill migration(s) applied" if results else "nothing to backfill")
+            say(f"{done} backfill migration(s) applied" if results or runner.left_to else "nothing to backfill")
+            if runner.left_to:
+                say(f"left to another process: {runner.left_to}")
         return MigrationFailed.exit_code if any(r["status"] == "failed" for r in results) else 0
 
     return with_runner(go)

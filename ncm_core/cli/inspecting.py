@@ -79,7 +79,9 @@ def backfill_line(backfill: dict[str, Any]) -> str:
     share = f"/{total} rows ({100 * done // total}%)" if total else " rows"
     rate = f", {backfill['rate']:.0f} rows/s" if backfill["rate"] else ""
     eta = f", ETA {duration(backfill['eta_seconds'])}" if backfill["eta_seconds"] is not None else ""
-    return f"{done}{share}{rate}{eta}"
+    worker = backfill.get("worker")
+    who = f", by {worker}" if worker else ", no process on it (it resumes at its checkpoint)"
+    return f"{done}{share}{rate}{eta}{who}"
 
 
 def current(*, json_: JsonFlag = False) -> int:

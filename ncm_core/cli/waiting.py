@@ -71,5 +71,5 @@ async def _behind(runner: Any) -> str | None:
 
 def _backfilling(migration: dict[str, Any]) -> bool:
     """A backfill left for later (``--defer-backfills``) or under way (``ncm backfill``, which
-    may hold the lock for hours): the schema is at head for the application without it."""
+    may run for hours): the schema is at head for the application without it."""
     return migration["state"] == "deferred" or (migration["state"] == "in progress" and migration["backfill"] is not None)

@@ -4,7 +4,7 @@ one bulk_write, committed with its checkpoint in one transaction."""
 import pytest
 from pymongo import MongoClient
 
-from backfill_scenario import HEADER, KEYS, BackfillRuns
+from backfill_scenario import HEADER, KEYS, BackfillWorkers
 from faults import ncm
 
 ITEMS = '''"""Items with a counter."""
@@ -42,7 +42,7 @@ async def upgrade(ctx):
 '''
 
 
-class TestMongoBackfill(BackfillRuns):
+class TestMongoBackfill(BackfillWorkers):
     items_source, backfill_source, later_source = ITEMS, BACKFILL, LATER
 
     @pytest.fixture

@@ -3,13 +3,16 @@ checkpoint in one InnoDB transaction."""
 
 import pytest
 
-from backfill_scenario import BackfillRuns, sql_counters
+from backfill_scenario import BackfillWorkers, sql_counters
 
 
-class TestMySQLBackfill(BackfillRuns):
+class TestMySQLBackfill(BackfillWorkers):
     @pytest.fixture
     def url(self, database_url):
         return database_url
 
     def counters(self, url):
         return sql_counters(url)
+
+    def names_worker(self, worker, pid):
+        return worker is not None and worker.startswith("connection ")

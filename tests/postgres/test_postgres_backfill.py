@@ -3,10 +3,10 @@
 
 import pytest
 
-from backfill_scenario import BackfillRuns, sql_counters
+from backfill_scenario import BackfillWorkers, sql_counters
 
 
-class TestPostgresBackfill(BackfillRuns):
+class TestPostgresBackfill(BackfillWorkers):
     @pytest.fixture
     def url(self, database_url):
         return database_url

@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Iterator
 
 import asyncpg
+import pytest
 import sqlalchemy as sa
 
 ADD_COLUMN = '''"""Add users.email."""
@@ -55,6 +57,30 @@ async def longest_read(url: str, until: asyncio.Event) -> float:
     return longest
 
 
+@contextlib.contextmanager
+def releasing_after_two(caplog: pytest.LogCaptureFixture, retry: str, release: asyncio.Event) -> Iterator[None]:
+    """ncm's warnings captured, and ``release`` set once two of them say ``retry``: the other
+    transaction ends after ncm has given way twice. The CLI's tests stop the "ncm" logger
+    propagating to caplog's handler, and an Alembic env.py's fileConfig (tests/alembic)
+    disables every logger that existed: both are undone here for the block."""
+    async def release_after_two_retries() -> None:
+        while sum(retry in r.getMessage() for r in caplog.records) < 2:
+            await asyncio.sleep(0.05)
+        release.set()
+
+    ncm_log, was_disabled = logging.getLogger("ncm"), logging.getLogger("ncm").disabled
+    ncm_log.disabled = False
+    ncm_log.addHandler(caplog.handler)
+    caplog.set_level(logging.WARNING, logger="ncm")
+    releaser = asyncio.create_task(release_after_two_retries())
+    try:
+        yield
+    finally:
+        ncm_log.removeHandler(caplog.handler)
+        ncm_log.disabled = was_disabled
+        releaser.cancel()
+
+
 async def make_users(url: str) -> None:
     conn = await asyncpg.connect(plain(url))
     try:
@@ -72,25 +98,9 @@ async def test_an_alter_behind_a_long_read_retries_and_never_blocks_readers_long
     await started.wait()
     reader = asyncio.create_task(longest_read(database_url, done))
 
-    async def release_after_two_retries() -> None:
-        while sum("trying again" in r.getMessage() for r in caplog.records) < 2:
-            await asyncio.sleep(0.05)
-        release.set()
-
-    # The CLI's tests stop the "ncm" logger propagating to caplog's handler, and an Alembic
-    # env.py's fileConfig (tests/alembic) disables every logger that existed: undo both here.
-    ncm_log, was_disabled = logging.getLogger("ncm"), logging.getLogger("ncm").disabled
-    ncm_log.disabled = False
-    ncm_log.addHandler(caplog.handler)
-    caplog.set_level(logging.WARNING, logger="ncm")
-    releaser = asyncio.create_task(release_after_two_retries())
-    try:
+    with releasing_after_two(caplog, "trying again", release):
         async with runner_factory(database_url, sql={"ddl_lock_timeout": 0.3, "ddl_lock_retries": 10}) as runner:
             results = await runner.run_migrations()
-    finally:
-        ncm_log.removeHandler(caplog.handler)
-        ncm_log.disabled = was_disabled
-        releaser.cancel()
     done.set()
     await blocker
     longest = await reader

@@ -5,10 +5,10 @@ from contextlib import closing
 
 import sqlalchemy as sa
 
-from backfill_scenario import BackfillRuns
+from backfill_scenario import BackfillWorkers
 
 
-class TestSQLiteBackfill(BackfillRuns):
+class TestSQLiteBackfill(BackfillWorkers):
     def counters(self, url):
         with closing(sqlite3.connect(sa.make_url(url).database)) as conn:
             return dict(conn.execute("SELECT id, n FROM items ORDER BY id"))
@@ -27,7 +27,7 @@ def test_a_dry_run_shows_the_statement_each_batch_runs(url, migrations_dir, tmp_
     assert "UPDATE items SET n = n + 1 WHERE id BETWEEN" in done.stdout, done.stdout + done.stderr
 
 
-def test_wait_at_head_answers_while_ncm_backfill_holds_the_lock(url, migrations_dir, tmp_path, monkeypatch):
+def test_wait_at_head_answers_while_ncm_backfill_runs(url, migrations_dir, tmp_path, monkeypatch):
     from backfill_scenario import SQL_BACKFILL, SQL_ITEMS, SQL_LATER
     from faults import Child, ncm
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
@@ -140,14 +140,19 @@ class MongoBackend(Backend):
         return [from_fields(AuditEntry, d) async for d in cursor]
 
     async def write_history(self, record: HistoryRecord, session: AsyncClientSession | None = None) -> None:
-        await self._collection(documents.HISTORY).replace_one(
-            {"_id": record.version}, documents.history_document(record), upsert=True, session=session)
+        """Under the migration lock taken for this write alone when the step runs without it
+        (``ncm backfill``), as every history write here."""
+        async with self.backfill_options.recording():
+            await self._collection(documents.HISTORY).replace_one(
+                {"_id": record.version}, documents.history_document(record), upsert=True, session=session)
 
     async def delete_history(self, version: str, session: AsyncClientSession | None = None) -> None:
-        await self._collection(documents.HISTORY).delete_one({"_id": version}, session=session)
+        async with self.backfill_options.recording():
+            await self._collection(documents.HISTORY).delete_one({"_id": version}, session=session)
 
     async def write_audit(self, entry: AuditEntry) -> None:
-        await self._collection(documents.AUDIT).insert_one(documents.audit_document(entry))
+        async with self.backfill_options.recording():
+            await self._collection(documents.AUDIT).insert_one(documents.audit_document(entry))
 
     async def read_backfills(self) -> list[Checkpoint]:
         from ncm_mongo.backfill import checkpoint_of
@@ -155,7 +160,19 @@ class MongoBackend(Backend):
         return [checkpoint_of(d) async for d in self._collection(documents.BACKFILLS).find()]
 
     async def clear_backfills(self, version: str) -> None:
-        await self._collection(documents.BACKFILLS).delete_many({"version": version})
+        async with self.backfill_options.recording():
+            await self._collection(documents.BACKFILLS).delete_many({"version": version})
+
+    def _claim_lease(self, version: str) -> Lease:
+        return Lease(self._collection(documents.LOCK), self.lease_seconds, name=f"backfill:{version}")
+
+    def backfill_claim(self, version: str, timeout: float) -> AbstractAsyncContextManager[None]:
+        """A lease of the backfill's own in ``ncm_lock``, renewed while the worker lives: a
+        killed worker's expires (at once for the next worker on its host)."""
+        return holding(self._claim_lease(version), timeout, self.database_name, f"the backfill of {version}")
+
+    async def backfill_claimant(self, version: str) -> str | None:
+        return await self._claim_lease(version).holder(live=True)
 
     # -- the lock --------------------------------------------------------------------
     def _new_lease(self) -> Lease:

@@ -139,10 +139,15 @@ class MongoBackfill:
             await self.backend.client.admin.command("killSessions", [lsid])
 
     async def _commit(self) -> None:
-        batch, elapsed = self.batch, self.clock.elapsed()
+        batch, elapsed, started_at = self.batch, self.clock.elapsed(), self.point.rows_done
         self.point.key_done, self.point.rows_done = batch.hi, self.point.rows_done + batch.count
         self.point.seconds += elapsed
-        await self._save()
+        if not await self._save(started_at):
+            if self.session.in_transaction:
+                await self.session.abort_transaction()
+            self.batch = None
+            raise BackfillStopped(f"{self.point.version}: the checkpoint of {self.point.name} was moved on by another "
+                                  f"process; this batch (_id {batch.lo} to {batch.hi}) was aborted")
         if self.session.in_transaction:
             await self.session.commit_transaction()
         self.batch = None
@@ -150,10 +155,17 @@ class MongoBackfill:
         if self.progress is not None:
             self.progress.advance(batch.count)
 
-    async def _save(self) -> None:
+    async def _save(self, rows_done: int | None = None) -> bool:
+        """The checkpoint written; with ``rows_done``, only over the one the batch started at
+        (False when another process moved it on: a claim whose lease it lost, say)."""
         self.point.updated_at = now()
         document = {**checkpoint_document(self.point), "lsid": self.session.session_id}
-        await self.checkpoints.replace_one({"_id": self._id}, document, upsert=True, session=self.session)
+        if rows_done is None:
+            await self.checkpoints.replace_one({"_id": self._id}, document, upsert=True, session=self.session)
+            return True
+        found = await self.checkpoints.replace_one({"_id": self._id, "rows_done": rows_done}, document,
+                                                   session=self.session)
+        return found.matched_count == 1
 
     async def close(self, ok: bool) -> None:
         """A batch the loop left (``break``) is committed when the step succeeded, else aborted."""

@@ -82,7 +82,10 @@ class Lease:
         document = await self.collection.find_one_and_delete({"_id": self.name})
         return describe_holder(document) if document is not None else None
 
-    async def holder(self) -> str | None:
-        """Who holds an unexpired lease, or None when the lock is free."""
+    async def holder(self, live: bool = False) -> str | None:
+        """Who holds an unexpired lease, or None when the lock is free; with ``live``, None too
+        when its holder is a dead process of this host (whose lease the next taker takes over)."""
         document = await self.collection.find_one({"_id": self.name, "$expr": {"$gt": ["$expires_at", _NOW]}})
-        return describe_holder(document) if document is not None else None
+        if document is None or (live and dead_here(document.get("host"), document.get("pid"))):
+            return None
+        return describe_holder(document)

@@ -116,13 +116,34 @@ class MySQLBackend(SQLBackend):
         it if the session ends (the lock belongs to the connection). Once it is held, what a
         killed restore left is dropped (:func:`ncm_mysql.swap.sweep`)."""
         name = names.lock_name(self.sqlalchemy_url().database or "")
-        async with self.session_lock(
-                lambda conn: conn.scalar(sa.text("SELECT GET_LOCK(:n, 0) = 1"), {"n": name}),
-                "SELECT RELEASE_LOCK(:n)", {"n": name}, lambda conn: self._holder(conn, name),
-                f"{self.sqlalchemy_url().database} (lock {name!r})"):
+        async with self.session_lock(*self._get_lock(name), f"{self.sqlalchemy_url().database} (lock {name!r})"):
             await swap.sweep(self._lock_conn, self.sqlalchemy_url().database or "")
             await self._lock_conn.commit()
             yield
+
+    def _get_lock(self, name: str) -> tuple[Any, str, dict[str, str], Any]:
+        """How ``session_claim`` takes, releases and names the holder of GET_LOCK's ``name``."""
+        return (lambda conn: conn.scalar(sa.text("SELECT GET_LOCK(:n, 0) = 1"), {"n": name}),
+                "SELECT RELEASE_LOCK(:n)", {"n": name}, lambda conn: self._holder(conn, name))
+
+    def backfill_claim(self, version: str, timeout: float) -> Any:
+        """GET_LOCK of the backfill's own, freed by the server when its holder's session ends."""
+        name = names.lock_name(self.sqlalchemy_url().database or "", version)
+        return self.session_claim(*self._get_lock(name), f"{self.sqlalchemy_url().database} (lock {name!r})",
+                                  f"the backfill of {version}", timeout)
+
+    async def backfill_claimant(self, version: str) -> str | None:
+        async with self.engine.connect() as conn:
+            return await self._holder(conn, names.lock_name(self.sqlalchemy_url().database or "", version))
+
+    def batch_session(self) -> tuple[list[str], list[str]]:
+        """A step's timeouts, and innodb_lock_wait_timeout: a batch waits for rows, not tables."""
+        settings, resets = self.step_session()
+        timeout = self.config.section("sql").ddl_lock_timeout
+        if timeout:
+            settings.append(f"SET SESSION innodb_lock_wait_timeout = {max(1, math.ceil(timeout))}")
+            resets.append("SET SESSION innodb_lock_wait_timeout = DEFAULT")
+        return settings, resets
 
     async def lock_holder(self) -> str | None:
         async with self.engine.connect() as conn:

@@ -14,10 +14,11 @@ PROCESS = "SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID 
 """The lock holder's session, by IS_USED_LOCK's connection id (the driver's %s placeholder)."""
 
 
-def lock_name(database: str) -> str:
-    """GET_LOCK's name for a database (names are server-wide, at most 64 characters)."""
-    name = f"ncm:{database}"
-    return name if len(name) <= 64 else "ncm:" + hashlib.sha256(database.encode()).hexdigest()[:60]
+def lock_name(database: str, backfill: str | None = None) -> str:
+    """GET_LOCK's name for a database (names are server-wide, at most 64 characters); with
+    ``backfill`` (a version), the claim of that migration's backfill."""
+    name = f"ncm:{database}" + (f":backfill:{backfill}" if backfill is not None else "")
+    return name if len(name) <= 64 else "ncm:" + hashlib.sha256(name[4:].encode()).hexdigest()[:60]
 
 
 def side_prefix(database: str) -> str:

@@ -105,13 +105,25 @@ class PostgresBackend(SQLBackend):
         """A session-level advisory lock on the run's connection (ncm_sql's ``session_lock``):
         session-level, not transaction-level, so that it outlives the commits around
         non-transactional steps; released explicitly, and by the server if the session ends."""
-        key = self._key()
-        return self.session_lock(
-            lambda conn: conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}),
-            "SELECT pg_advisory_unlock(:k)", {"k": key}, lambda conn: self._holder(conn, key), self._where())
+        return self.session_lock(*self._advisory(self._key()), self._where())
 
-    def _key(self) -> int:
-        return lock.lock_key(self.sqlalchemy_url().database or "", self.schema)
+    def _advisory(self, key: int) -> tuple[Any, str, dict[str, int], Any]:
+        """How ``session_claim`` takes, releases and names the holder of the advisory lock ``key``."""
+        return (lambda conn: conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}),
+                "SELECT pg_advisory_unlock(:k)", {"k": key}, lambda conn: self._holder(conn, key))
+
+    def backfill_claim(self, version: str, timeout: float) -> AbstractAsyncContextManager[Any]:
+        """A session advisory lock of the backfill's own, freed by the server when its holder's
+        session ends (a killed worker's, at once)."""
+        return self.session_claim(*self._advisory(self._key(version)), self._where(),
+                                  f"the backfill of {version}", timeout)
+
+    async def backfill_claimant(self, version: str) -> str | None:
+        async with self.engine.connect() as conn:
+            return await self._holder(conn, self._key(version))
+
+    def _key(self, backfill: str | None = None) -> int:
+        return lock.lock_key(self.sqlalchemy_url().database or "", self.schema, backfill)
 
     async def lock_holder(self) -> str | None:
         async with self.engine.connect() as conn:

@@ -10,9 +10,11 @@ from typing import Any
 from ncm_sql.sqlfiles import read_sql
 
 
-def lock_key(database: str, schema: str | None) -> int:
-    """The advisory lock's 64-bit key: one lock per database and schema, same on every machine."""
-    digest = hashlib.sha256(f"ncm:{database}:{schema or ''}".encode()).digest()
+def lock_key(database: str, schema: str | None, backfill: str | None = None) -> int:
+    """The advisory lock's 64-bit key: one lock per database and schema, same on every machine;
+    with ``backfill`` (a version), the claim of that migration's backfill."""
+    name = f"ncm:{database}:{schema or ''}" + (f":backfill:{backfill}" if backfill is not None else "")
+    digest = hashlib.sha256(name.encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 

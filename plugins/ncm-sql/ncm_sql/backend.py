@@ -259,12 +259,17 @@ class SQLBackend(Backend):
                 return [tables.entry_of(r) for r in rows]
 
     async def write(self, statements: Statements) -> None:
-        """Run history writes in the run's transaction if one is open, else in their own."""
+        """Run history writes in the run's transaction if one is open, else in their own; under
+        the migration lock taken for them alone when the step runs without it (``ncm backfill``),
+        and then committed before it is released."""
         if self._conn is None:
             await self._ensure_tables()
         with self.refused(f"cannot write ncm's history in {self.label()}", self._history_grants()):
             try:
-                await self._write(statements)
+                async with self.backfill_options.recording() as relocked:
+                    await self._write(statements)
+                    if relocked and self._conn is not None and self._conn.in_transaction():
+                        await self._conn.commit()
             except sa.exc.DBAPIError as exc:
                 if lost_connection(exc):
                     raise ConnectionLost(f"writing the history: {describe(exc)}") from exc
@@ -379,20 +384,33 @@ class SQLBackend(Backend):
                            params: dict[str, Any], holder: Callable[[AsyncConnection], Awaitable[str | None]],
                            where: str) -> AsyncIterator[None]:
         """A lock that belongs to a session (PostgreSQL's advisory locks, MySQL's GET_LOCK),
-        taken on the connection the run then uses, and freed by the server if it ends. Each
-        try commits, so the run starts outside a transaction."""
+        taken on the connection the run then uses, and freed by the server if it ends."""
+        async with self.session_claim(take, release, params, holder, where) as conn:
+            self._lock_conn = conn
+            try:
+                yield
+            finally:
+                self._lock_conn = None
+
+    @asynccontextmanager
+    async def session_claim(self, take: Callable[[AsyncConnection], Awaitable[bool]], release: str,
+                            params: dict[str, Any], holder: Callable[[AsyncConnection], Awaitable[str | None]],
+                            where: str, what: str = "the migration lock",
+                            timeout: float | None = None) -> AsyncIterator[AsyncConnection]:
+        """A session lock held on a connection of its own for the block: the migration lock,
+        or a backfill's claim (``what``), which a killed holder's server frees with its session.
+        Each try commits, so the block starts outside a transaction."""
         async with self.engine.connect() as conn:
             async def try_once() -> bool:
                 got = await take(conn)
                 await conn.commit()
                 return got
 
-            await wait_for(try_once, self.config.lock_timeout, where, lambda: holder(conn))
-            self._lock_conn = conn
+            await wait_for(try_once, self.config.lock_timeout if timeout is None else timeout, where,
+                           lambda: holder(conn), what)
             try:
-                yield
+                yield conn
             finally:
-                self._lock_conn = None
                 await self._unlock(conn, release, params)
 
     @staticmethod
@@ -473,6 +491,11 @@ class SQLBackend(Backend):
     def lock_not_granted(self, exc: BaseException) -> bool:
         """Whether ``exc`` is the server giving up on a lock after ``ddl_lock_timeout``."""
         return False
+
+    def batch_session(self) -> tuple[list[str], list[str]]:
+        """The statements that set, then reset, the session a backfill's batches run in: a
+        step's lock and statement timeouts, so a batch never queues the application behind it."""
+        return self.step_session()
 
     def session_settings(self) -> dict[str, str]:
         """The session settings ncm gives every step (``ncm lint`` reads them as set)."""

@@ -7,11 +7,18 @@ the process dies. The batch is committed when the loop asks for the next one (or
 commit does not wait for its WAL flush (the backend's ``lazy_commit``); the last one, which
 marks the backfill done, does, and flushes them all: a crash of the server itself can lose
 the last batches, but only with their checkpoints, so they are done again, never twice.
+
+The backfill's connection has a step's lock and statement timeouts (``[sql] ddl_lock_timeout``,
+``statement_timeout``; the backend's ``batch_session``): a batch that is not granted a row
+lock in time is rolled back and run again after a pause, ``ddl_lock_retries`` times in all,
+so it never queues the application behind it. A checkpoint is only moved on from the one its
+batch started at, so a batch some other process already did is rolled back, never done twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +26,7 @@ import sqlalchemy as sa
 
 from ncm_core.backfill import DONE, RUNNING, BackfillStopped, Checkpoint, Clock, decode_key, encode_key
 from ncm_core.errors import UsageError
+from ncm_core.step import FAILURES
 from ncm_core.history import now
 from ncm_core.progress import Progress
 from ncm_sql import tables
@@ -31,23 +39,25 @@ if TYPE_CHECKING:
 
 
 NAME_LENGTH = tables.BACKFILL_NAME_LENGTH
+log = logging.getLogger("ncm")
 
 
 class Batch:
     """One key range: ``lo`` to ``hi`` inclusive, ``count`` rows. Its statements run in the
     batch's transaction with ``:lo`` and ``:hi`` bound."""
 
-    def __init__(self, conn: AsyncConnection, lo: Any, hi: Any, count: int) -> None:
-        self.conn, self.lo, self.hi, self.count = conn, lo, hi, count
+    def __init__(self, backfill: SQLBackfill, lo: Any, hi: Any, count: int) -> None:
+        self.backfill, self.lo, self.hi, self.count = backfill, lo, hi, count
         self.rows = 0
         """Rows the batch's statements changed (a WHERE that skips done rows may change fewer)."""
+        self.sent: list[tuple[Any, dict[str, Any]]] = []
+        """Its statements so far, to run again in a new transaction when one waited too long for a lock."""
 
     async def execute(self, sql: Any, params: dict[str, Any] | None = None) -> sa.Result[Any]:
         from ncm_sql.context import statement
 
-        result = await self.conn.execute(statement(sql), {"lo": self.lo, "hi": self.hi, **(params or {})})
-        self.rows += max(result.rowcount or 0, 0)
-        return result
+        self.sent.append((statement(sql), {"lo": self.lo, "hi": self.hi, **(params or {})}))
+        return await self.backfill.run(self)
 
 
 class PreviewBatch:
@@ -95,6 +105,7 @@ class SQLBackfill:
             raise UsageError(f"{ctx.migration.path}: a backfill's name is at most {NAME_LENGTH} characters: "
                              f"give ctx.backfill a shorter name= than {self.point.name!r}")
         self.conn: AsyncConnection | None = None
+        self.resets: list[str] = []
         self.transaction: AsyncTransaction | None = None
         self.batch: Batch | None = None
         self.clock = Clock()
@@ -119,9 +130,38 @@ class SQLBackfill:
             raise StopAsyncIteration
         return await self._next_batch()
 
+    async def run(self, batch: Batch) -> sa.Result[Any]:
+        """The batch's last statement; when a lock was not granted within the timeout, the batch
+        rolled back and its statements run again in a new transaction, after a growing pause."""
+        tries = self.backend.config.section("sql").ddl_lock_retries
+        for attempt in range(1, tries + 1):
+            try:
+                if attempt > 1:
+                    batch.rows = 0
+                for sql, params in batch.sent if attempt > 1 else batch.sent[-1:]:
+                    result = await self.conn.execute(sql, params)
+                    batch.rows += max(result.rowcount or 0, 0)
+                return result
+            except FAILURES as exc:
+                if not self.backend.lock_not_granted(exc) or attempt == tries:
+                    raise
+                pause = min(0.5 * 2 ** (attempt - 1), 10.0)
+                log.warning("%s: a batch of %s (keys %s to %s) was not granted a lock within %gs (ddl_lock_timeout); "
+                            "trying it again in %gs (try %d of %d)", self.point.version, self.point.name, batch.lo,
+                            batch.hi, self.backend.config.section("sql").ddl_lock_timeout, pause, attempt + 1, tries)
+                await self.transaction.rollback()
+                await asyncio.sleep(pause)
+                self.transaction = await self.conn.begin()
+        raise AssertionError("unreachable")
+
     async def _start(self) -> None:
-        """The checkpoint read (or made), and the rows left counted for the ETA."""
+        """The checkpoint read (or made), and the rows left counted for the ETA, on a connection
+        with the batches' timeouts."""
         self.conn = await self.backend.engine.connect()
+        settings, self.resets = self.backend.batch_session()
+        for setting in settings:
+            await self.conn.exec_driver_sql(setting)
+        await self.conn.commit()
         table = self.backend.backfill_table
         async with self.conn.begin():
             where = (table.c.version == self.point.version) & (table.c.name == self.point.name)
@@ -154,15 +194,19 @@ class SQLBackfill:
             self.transaction = None
             await self.close(ok=True)
             raise StopAsyncIteration
-        self.batch = Batch(self.conn, lo, hi, count)
+        self.batch = Batch(self, lo, hi, count)
         return self.batch
 
     async def _commit(self) -> None:
         """The batch's checkpoint, in the batch's transaction, then the commit."""
-        batch, elapsed = self.batch, self.clock.elapsed()
+        batch, elapsed, started_at = self.batch, self.clock.elapsed(), self.point.rows_done
         self.point.key_done, self.point.rows_done = batch.hi, self.point.rows_done + batch.count
         self.point.seconds += elapsed
-        await self._save()
+        if not await self._save(started_at):
+            await self.transaction.rollback()
+            self.transaction, self.batch = None, None
+            raise BackfillStopped(f"{self.point.version}: the checkpoint of {self.point.name} was moved on by another "
+                                  f"process; this batch (keys {batch.lo} to {batch.hi}) was rolled back")
         if self.backend.lazy_commit is not None:
             await self.conn.exec_driver_sql(self.backend.lazy_commit)
         await self.transaction.commit()
@@ -171,13 +215,18 @@ class SQLBackfill:
         if self.progress is not None:
             self.progress.advance(batch.count)
 
-    async def _save(self) -> None:
+    async def _save(self, rows_done: int | None = None) -> bool:
+        """The checkpoint written; with ``rows_done``, only over the one the batch started at
+        (False when another process moved it on: a claim lost, say)."""
         table = self.backend.backfill_table
         self.point.updated_at = now()
         row = checkpoint_row(self.point)
         where = (table.c.version == self.point.version) & (table.c.name == self.point.name)
-        await self.conn.execute(sa.update(table).where(where).values(
+        if rows_done is not None:
+            where &= table.c.rows_done == rows_done
+        result = await self.conn.execute(sa.update(table).where(where).values(
             {k: v for k, v in row.items() if k not in ("version", "name")}))
+        return rows_done is None or result.rowcount == 1
 
     async def close(self, ok: bool) -> None:
         """End the backfill: a batch the loop left (``break``) is committed when the step
@@ -192,7 +241,13 @@ class SQLBackfill:
                     await self.transaction.rollback()
         finally:
             conn, self.conn, self.transaction, self.batch = self.conn, None, None, None
-            await conn.close()
+            try:
+                if self.resets and not conn.invalidated:
+                    for reset in self.resets:
+                        await conn.exec_driver_sql(reset)
+                    await conn.commit()
+            finally:
+                await conn.close()
 
 
 async def read_checkpoints(backend: SQLBackend) -> list[Checkpoint]:

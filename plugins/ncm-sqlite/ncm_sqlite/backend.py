@@ -15,7 +15,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, closing
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, closing, nullcontext
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
@@ -123,11 +123,31 @@ class SQLiteBackend(SQLBackend):
         if self.path is None:
             yield
             return
-        lock_path = sidefiles.lock_path(self.path)
+        async with self._flocked(sidefiles.lock_path(self.path), self.config.lock_timeout, "the migration lock") as fd:
+            self._holder = sidefiles.lines(self.path)[0]
+            self._lock_fd = fd
+            try:
+                yield
+            finally:
+                self._lock_fd = None
+
+    def backfill_claim(self, version: str, timeout: float) -> AbstractAsyncContextManager[Any]:
+        """A flock on ``<database>.ncm-backfill-<version>``, released by the OS if the worker dies."""
+        if self.path is None:
+            return nullcontext()
+        return self._flocked(sidefiles.claim_path(self.path, version), timeout, f"the backfill of {version}")
+
+    async def backfill_claimant(self, version: str) -> str | None:
+        return sidefiles.holder(self.path, sidefiles.claim_path(self.path, version)) if self.path else None
+
+    @asynccontextmanager
+    async def _flocked(self, path: Path, timeout: float, what: str) -> AsyncIterator[int]:
+        """An exclusive flock on ``path`` for the block, with this process's pid, host and start
+        time written in it for ``status`` and a waiting run to name."""
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise DatabaseRefused(f"cannot take the migration lock: cannot open {lock_path}: {exc.strerror} "
+            raise DatabaseRefused(f"cannot take {what}: cannot open {path}: {exc.strerror} "
                                   "(ncm writes its lock file beside the database)") from None
         try:
             async def take() -> bool:
@@ -138,16 +158,13 @@ class SQLiteBackend(SQLBackend):
                     return False
 
             async def holder() -> str:
-                return sidefiles.lines(self.path)[0]
+                return sidefiles.lines(self.path, path)[0]
 
-            await wait_for(take, self.config.lock_timeout, str(self.path), holder)
-            self._holder = f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}"
-            sidefiles.write(fd, self._holder)
-            self._lock_fd = fd
+            await wait_for(take, timeout, str(self.path), holder, what)
+            sidefiles.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}")
             try:
-                yield
+                yield fd
             finally:
-                self._lock_fd = None
                 os.ftruncate(fd, 0)
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:

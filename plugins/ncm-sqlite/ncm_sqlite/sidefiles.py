@@ -18,9 +18,15 @@ def lock_path(database: Path) -> Path:
     return database.with_name(database.name + ".ncm-lock")
 
 
-def lines(database: Path) -> list[str]:
-    """The holder, then the step it said it is on, if any (each "" when absent)."""
-    return (lock_path(database).read_text(errors="replace").strip().splitlines() or [""]) + [""]
+def claim_path(database: Path, version: str) -> Path:
+    """The lock file of the claim of a migration's backfill (``ncm backfill`` holds it)."""
+    return database.with_name(f"{database.name}.ncm-backfill-{version}")
+
+
+def lines(database: Path, path: Path | None = None) -> list[str]:
+    """The holder, then the step it said it is on, if any (each "" when absent), of the
+    migration lock's file or of the lock file ``path``."""
+    return ((path or lock_path(database)).read_text(errors="replace").strip().splitlines() or [""]) + [""]
 
 
 def write(fd: int, text: str) -> None:
@@ -31,16 +37,17 @@ def write(fd: int, text: str) -> None:
     os.ftruncate(fd, len(data))
 
 
-def holder(database: Path) -> str | None:
-    """What the holder wrote, while the lock is held; None when it is free."""
-    if not lock_path(database).exists():
+def holder(database: Path, path: Path | None = None) -> str | None:
+    """What the holder wrote, while the lock (or the lock file ``path``) is held; None when it is free."""
+    path = path or lock_path(database)
+    if not path.exists():
         return None
-    fd = os.open(lock_path(database), os.O_RDONLY)
+    fd = os.open(path, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         return None
     except BlockingIOError:
-        return lines(database)[0] or "another process"
+        return lines(database, path)[0] or "another process"
     finally:
         os.close(fd)
 
