@@ -106,3 +106,62 @@ async def test_without_the_internals_a_failing_migration_leaves_nothing(database
         (result,) = await runner.run_migrations()
         assert result["status"] == FAILED and "nowhere" in result["error"]
         assert "half" not in await tables(runner)
+
+
+@pytest.fixture
+def transactions_opened(monkeypatch):
+    """How many times SQLAlchemy's adapter opened a transaction (a ``BEGIN`` round trip each)."""
+    opened: list[int] = []
+    start = AsyncAdapt_asyncpg_connection._start_transaction
+
+    async def counting(self):
+        opened.append(1)
+        return await start(self)
+
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "_start_transaction", counting)
+    return opened
+
+
+def numbered_tables(count: int) -> list[tuple[str, str]]:
+    return [(f"{i:03d}_t{i}", f"from alembic import op\n\n\ndef upgrade():\n    op.execute('CREATE TABLE t{i} (id INTEGER)')\n")
+            for i in range(1, count + 1)]
+
+
+async def test_a_migration_committed_alone_is_one_query_from_begin_to_commit(database_url, write_migration,
+                                                                            runner_factory, simple_queries):
+    write_migration("001_users", USERS)
+    async with runner_factory(database_url) as runner:
+        assert [r["status"] for r in await runner.run_migrations()] == [APPLIED]
+    (query,) = [q for q in simple_queries if "CREATE TABLE users" in q]
+    assert query.startswith("BEGIN") and query.endswith("COMMIT") and "ncm_migrations" in query
+
+
+async def test_migrations_committed_alone_open_no_transaction_of_the_adapters_each(
+        database_url, write_migration, runner_factory, transactions_opened):
+    """The run's own work (its lock, history read, session settings) opens the same number
+    of transactions whether 1 or 5 migrations follow; the migrations open none."""
+    steps = numbered_tables(6)
+    opened = []
+    for chunk in (steps[:1], steps[1:]):
+        for name, source in chunk:
+            write_migration(name, source)
+        async with runner_factory(database_url) as runner:
+            before = len(transactions_opened)
+            assert [r["status"] for r in await runner.run_migrations()] == [APPLIED] * len(chunk)
+            opened.append(len(transactions_opened) - before)
+    assert opened[0] == opened[1]
+
+
+async def test_a_migration_failing_in_its_own_transaction_leaves_nothing_of_it(database_url, write_migration,
+                                                                           runner_factory, simple_queries):
+    write_migration("001_users", USERS)
+    write_migration("002_broken", BROKEN)
+    async with runner_factory(database_url) as runner:
+        results = await runner.run_migrations()
+        assert [r["status"] for r in results] == [APPLIED, FAILED]
+        assert "nowhere" in results[1]["error"]
+        assert "half" not in await tables(runner) and "users" in await tables(runner)
+        async with runner.db.engine.connect() as conn:
+            rows = (await conn.execute(sa.text("SELECT version, status FROM ncm_migrations ORDER BY version"))).all()
+    assert [tuple(r) for r in rows] == [("001_users", APPLIED), ("002_broken", FAILED)]
+    assert any(q.startswith("BEGIN") and "CREATE TABLE half" in q for q in simple_queries)

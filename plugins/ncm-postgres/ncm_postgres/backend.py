@@ -63,6 +63,9 @@ class PostgresBackend(SQLBackend):
         if not asyncpg_adapter.send_batch(sync_conn, statements):
             super().send_batch(sync_conn, statements)
 
+    def committing_sender(self, sync_conn: Any) -> Any:
+        return asyncpg_adapter.own_transaction_sender(sync_conn)
+
     def engine_options(self) -> dict[str, Any]:
         """asyncpg's own connect timeout, the schema as every connection's search_path, and
         the process as its application_name, which is how ``lock_holder`` names the holder

@@ -44,16 +44,20 @@ class Batch:
         """Whether anything (so the savepoint) may have reached the database."""
         self.error: BaseException | None = None
         """The first failure of queued SQL; the migration may have caught it, ncm does not."""
+        self.own_transaction = False
+        """Whether the batch went as a transaction of its own, which its sender ended."""
 
-    def flush(self) -> None:
+    def flush(self, alone: Callable[[list[str]], None] | None = None) -> None:
+        """Send what is queued. ``alone``, for a migration's last flush, sends it as its own
+        transaction, commit included, if nothing of the migration was sent before it."""
         if not self.pending or self.error is not None:
             return
         if self._check is not None:
             self._check(self.pending)
         statements, self.pending = self.pending, []
-        self.sent = True
+        self.own_transaction, self.sent = alone is not None and not self.sent, True
         try:
-            self._send(statements)
+            (alone if self.own_transaction else self._send)(statements)
         except Exception as exc:
             self.error = exc
             raise

@@ -140,8 +140,9 @@ def _batched(sync_conn: sa.Connection, run: StepRun) -> bool:
                 lazy = backend.lazy_commit is not None and backend.commits_alone(run.migration)
                 if lazy:
                     batch.pending.append(backend.lazy_commit)  # for the commit that follows, in this round trip
+                alone = backend.committing_sender(sync_conn) if lazy else None
                 with guard(sync_conn).armed(run.migration):
-                    batch.flush()
+                    batch.flush(alone)
                 backend.lazy_sent = lazy
                 return True
         except FAILURES:
@@ -155,7 +156,7 @@ def _batched(sync_conn: sa.Connection, run: StepRun) -> bool:
 
 
 def _undo(sync_conn: sa.Connection, backend: SQLBackend, batch: deferred.Batch) -> None:
-    if batch.sent:
+    if batch.sent and not batch.own_transaction:
         backend.send_batch(sync_conn, [f"ROLLBACK TO SAVEPOINT {deferred.SAVEPOINT}",
                                        f"RELEASE SAVEPOINT {deferred.SAVEPOINT}"])
 
