@@ -1,24 +1,30 @@
 """ncm backup/restore against the native tools on PostgreSQL and MariaDB, alternately, in one run.
 
-    /work/venv/bin/python bench/bench_backup.py [size_mb] [postgres|mariadb ...]   (default 200, both)
+    .venv/bin/python bench/bench_backup.py [size_mb] [postgres|mariadb ...] [--rounds N] [--database NAME]
 
-Builds a database of about ``size_mb`` MB (text, bytea/BLOB, an index) on the servers that
-NCM_TEST_POSTGRES_URL / NCM_TEST_MYSQL_URL name, then times, round after round:
-``pg_dump -Fc`` vs ``runner.backup_database()``, and ``pg_restore --clean --if-exists`` vs
-``runner.restore_database()`` (``mariadb-dump --single-transaction`` and the ``mariadb``
-client on MariaDB); the encrypted variants too. Prints each one's median, the archive sizes
-and the ratio to the native tool (target: within 1.2x). The ncm figures are the runner API's:
-``ncm backup`` on the command line adds the interpreter's start (about a second).
+(default 200 MB, both servers, 5 rounds). Builds a database of about ``size_mb`` MB (text,
+bytea/BLOB, an index) on the servers that NCM_TEST_POSTGRES_URL / NCM_TEST_MYSQL_URL name,
+then times, round after round, each against the native tool with the same format and
+compression: ``pg_dump --format=custom`` (its default compression) vs
+``runner.backup_database()``, and ``pg_restore --clean --if-exists --no-owner --dbname``
+(no --jobs, as ncm) vs ``runner.restore_database()`` (ncm's restore is one transaction);
+on MariaDB ``mariadb-dump --single-transaction --routines --triggers --events --hex-blob``
+and the ``mariadb`` client (ncm loads into a side database and swaps it in); the encrypted
+variants too. Prints each one's median wall time, its median CPU time (this process and its
+children: the tools and ncm, not the server) and the ratio to the native tool (target: within
+1.1x). The ncm figures are the runner API's: ``ncm backup`` on the command line adds the
+interpreter's start (about a second).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
+import resource
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -29,7 +35,6 @@ import sqlalchemy as sa
 from ncm_core.config import MigrationConfig
 from ncm_core.runner import MigrationRunner
 
-ROUNDS = 3
 DATABASE = "ncm_bench_backup"
 POSTGRES_URL = os.environ.get("NCM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("NCM_TEST_MYSQL_URL", "mysql+aiomysql://root@127.0.0.1:3306/test")
@@ -130,15 +135,21 @@ class MariaDB:
         sh(["mariadb", *self.args, "--default-character-set=utf8mb4", DATABASE], self.env, stdin=source)
 
 
-async def timed(action: Callable[[], Awaitable[object] | object]) -> float:
-    started = time.perf_counter()
+def _cpu() -> float:
+    return sum(r.ru_utime + r.ru_stime for r in map(resource.getrusage, (resource.RUSAGE_SELF,
+                                                                           resource.RUSAGE_CHILDREN)))
+
+
+async def timed(action: Callable[[], Awaitable[object] | object]) -> tuple[float, float]:
+    """Wall and CPU seconds of ``action``."""
+    started, cpu = time.perf_counter(), _cpu()
     result = action()
     if asyncio.iscoroutine(result):
         await result
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _cpu() - cpu
 
 
-async def bench(server: Postgres | MariaDB, root: Path) -> None:
+async def bench(server: Postgres | MariaDB, root: Path, rounds: int) -> None:
     size = server.size()
     migrations = root / "migrations"
     migrations.mkdir(exist_ok=True)
@@ -148,11 +159,12 @@ async def bench(server: Postgres | MariaDB, root: Path) -> None:
                                              encryption_key="bench passphrase"))
     await plain.initialize()
     await secret.initialize()
-    times: dict[str, list[float]] = {k: [] for k in ("native backup", "ncm backup", "ncm backup (encrypted)",
-                                                     "native restore", "ncm restore", "ncm restore (encrypted)")}
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in (
+        "native backup", "ncm backup", "ncm backup (encrypted)",
+        "native restore", "ncm restore", "ncm restore (encrypted)")}
     sizes: dict[str, int] = {}
     try:
-        for _ in range(ROUNDS):
+        for _ in range(rounds):
             native = root / "native.dump"
             times["native backup"].append(await timed(lambda: server.native_backup(native)))
             made: dict = {}
@@ -170,19 +182,23 @@ async def bench(server: Postgres | MariaDB, root: Path) -> None:
     finally:
         await plain.close()
         await secret.close()
-    medians = {k: statistics.median(v) for k, v in times.items()}
+    wall = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
     print(f"\n{server.name}: database {size / 2**20:.0f} MB; archives: native {sizes['native'] / 2**20:.1f} MB, "
-          f"ncm {sizes['ncm'] / 2**20:.1f} MB, encrypted {sizes['encrypted'] / 2**20:.1f} MB; median of {ROUNDS}")
-    for name, seconds in medians.items():
-        base = medians["native backup" if "backup" in name else "native restore"]
-        print(f"  {name:26} {seconds:7.2f} s  {size / 2**20 / seconds:6.0f} MB/s  {seconds / base:5.2f}x native")
+          f"ncm {sizes['ncm'] / 2**20:.1f} MB, encrypted {sizes['encrypted'] / 2**20:.1f} MB; median of {rounds}; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"  {'':26} {'wall':>7}    {'MB/s':>6}  {'ratio':>5}        {'CPU':>6}    {'ratio':>5}")
+    for name in times:
+        base = "native backup" if "backup" in name else "native restore"
+        print(f"  {name:26} {wall[name]:7.2f} s  {size / 2**20 / wall[name]:6.0f}  {wall[name] / wall[base]:5.2f}x native"
+              f"  {cpu[name]:6.2f} s  {cpu[name] / cpu[base]:5.2f}x")
 
 
 async def _into(target: dict, made: Awaitable[dict]) -> None:
     target.update(await made)
 
 
-async def main(size_mb: int, which: list[str]) -> None:
+async def main(size_mb: int, which: list[str], rounds: int) -> None:
     with tempfile.TemporaryDirectory(dir=".") as tmp:
         for name, make in (("postgres", Postgres), ("mariadb", MariaDB)):
             if name in which:
@@ -192,13 +208,20 @@ async def main(size_mb: int, which: list[str]) -> None:
                 root = Path(tmp) / name
                 root.mkdir()
                 try:
-                    await bench(server, root)
+                    await bench(server, root, rounds)
                 finally:
                     server.drop()
                     shutil.rmtree(root)
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    size = int(args.pop(0)) if args and args[0].isdigit() else 200
-    asyncio.run(main(size, args or ["postgres", "mariadb"]))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("size_mb", nargs="?", type=int, default=200, help="size of the database (default 200)")
+    parser.add_argument("servers", nargs="*", metavar="postgres|mariadb", help="which servers (default both)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds to take medians of (default 5)")
+    parser.add_argument("--database", default=DATABASE, help=f"the database to build and drop (default {DATABASE})")
+    options = parser.parse_args()
+    if set(options.servers) - {"postgres", "mariadb"}:
+        parser.error(f"unknown server(s): {', '.join(sorted(set(options.servers) - {'postgres', 'mariadb'}))}")
+    DATABASE = options.database
+    asyncio.run(main(options.size_mb, options.servers or ["postgres", "mariadb"], options.rounds))

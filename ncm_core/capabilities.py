@@ -29,8 +29,11 @@ class SupportsBackup(Protocol):
         """Write a consistent backup of the whole database, history included, to ``out``.
 
         ``out`` is a write-only stream (it may encrypt and hashes what it gets): write in
-        chunks, never the whole dump at once, and do not close it. Blocking work belongs in
-        a thread (``asyncio.to_thread``). Return details for the manifest, e.g. the format.
+        chunks, never the whole dump at once, and do not close it. When ``out.fileno()``
+        answers (a plain backup into the local store), a dump tool may write into that
+        descriptor directly, seeking in it if it likes; ncm hashes the file afterwards.
+        Blocking work belongs in a thread (``asyncio.to_thread``). Return details for the
+        manifest, e.g. the format.
         """
 
     async def restore(self, source: BinaryIO) -> None:

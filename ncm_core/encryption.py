@@ -16,6 +16,7 @@ used, so the core runs without it.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import struct
@@ -39,7 +40,11 @@ def describe(chunk_size: int = CHUNK_SIZE) -> dict[str, Any]:
             "kdf_p": SCRYPT_P, "chunk_size": chunk_size, "format": "ncm-stream-1"}
 
 
+@functools.lru_cache(maxsize=1)
 def _derive(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> Any:
+    """The cipher for one archive. The last one is kept: a restore reads an archive twice
+    (once to verify it, once to restore it) and scrypt costs about 0.1 s each time; a new
+    backup has a fresh salt, so it always derives its own."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
@@ -70,15 +75,23 @@ class EncryptingWriter(io.RawIOBase):
         return True
 
     def write(self, data: Any) -> int:
+        """Encrypt every full chunk that more data follows (the last chunk is only known to
+        be last at close()); whole chunks of ``data`` are encrypted in place, not copied."""
         view = memoryview(data).cast("B")
-        self._buffer += view
-        # Keep up to one chunk back: the last chunk is only known to be last at close().
-        while len(self._buffer) > self._chunk_size:
-            self._emit(bytes(self._buffer[: self._chunk_size]), final=False)
-            del self._buffer[: self._chunk_size]
+        size, offset = self._chunk_size, 0
+        while len(self._buffer) + len(view) - offset > size:
+            if self._buffer:
+                offset = size - len(self._buffer)
+                self._buffer += view[:offset]
+                self._emit(self._buffer, final=False)
+                self._buffer = bytearray()
+            else:
+                self._emit(view[offset : offset + size], final=False)
+                offset += size
+        self._buffer += view[offset:]
         return len(view)
 
-    def _emit(self, chunk: bytes, final: bool) -> None:
+    def _emit(self, chunk: bytes | bytearray | memoryview, final: bool) -> None:
         self._raw.write(self._aead.encrypt(_nonce(self._prefix, self._index, final), chunk, self._header))
         self._index += 1
 
@@ -118,15 +131,31 @@ class DecryptingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes of the current chunk (all of it, uncopied, when it fits)."""
+        if size < 0:
+            return self.readall()
+        if not self._available():
+            return b""
+        data = self._plain[self._offset : self._offset + size]
+        self._offset += len(data)
+        return data
+
     def readinto(self, buffer: Any) -> int:
-        while self._offset >= len(self._plain):
-            if self._done:
-                return 0
-            self._next_chunk()
+        if not self._available():
+            return 0
         n = min(len(buffer), len(self._plain) - self._offset)
-        buffer[:n] = self._plain[self._offset : self._offset + n]
+        buffer[:n] = memoryview(self._plain)[self._offset : self._offset + n]
         self._offset += n
         return n
+
+    def _available(self) -> bool:
+        """Whether plaintext is left; decrypts the next chunk when the current one is used up."""
+        while self._offset >= len(self._plain):
+            if self._done:
+                return False
+            self._next_chunk()
+        return True
 
     def _next_chunk(self) -> None:
         from cryptography.exceptions import InvalidTag

@@ -152,6 +152,44 @@ async def test_encrypted_round_trip_hands_the_backend_the_same_bytes(tmp_path):
     assert target.restored == PAYLOAD
 
 
+class ToolLikeBackend(FakeBackend):
+    """Writes its dump the way pg_dump -Fc writes a file: through the descriptor, then seeks
+    back to fill in its header; records whether ``out`` offered a descriptor at all."""
+
+    offered: bool | None = None
+
+    async def dump(self, out: Any) -> dict[str, Any]:
+        try:
+            fd = out.fileno()
+        except (OSError, io.UnsupportedOperation):
+            self.offered = False
+            return await super().dump(out)
+        self.offered = True
+        os.write(fd, b"HEADER??" + self.data)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, b"HEADER!!")
+        os.lseek(fd, 0, os.SEEK_END)
+        return {"format": "tool-like"}
+
+
+async def test_a_plain_backup_lets_the_backend_write_the_file_itself_and_hashes_what_it_holds(tmp_path):
+    tool = ToolLikeBackend()
+    manifest, where = await make(tmp_path, backend=tool)
+    assert tool.offered
+    assert open(where, "rb").read() == b"HEADER!!" + PAYLOAD
+    assert (manifest.size, manifest.sha256) == (len(PAYLOAD) + 8, hashlib.sha256(b"HEADER!!" + PAYLOAD).hexdigest())
+    target = FakeBackend()
+    await backup.restore_verified(target, config(tmp_path), await backup.verify_backup(target, config(tmp_path), where))
+    assert target.restored == b"HEADER!!" + PAYLOAD
+
+
+async def test_an_encrypted_backup_never_offers_the_backend_a_file_descriptor(tmp_path):
+    tool = ToolLikeBackend()
+    _, where = await make(tmp_path, backend=tool, encryption_key="my-passphrase")
+    assert tool.offered is False
+    assert PAYLOAD[:64] not in open(where, "rb").read()
+
+
 async def test_a_name_in_the_store_is_found_for_restore(tmp_path):
     await make(tmp_path, "backup_20240101.sql")
     verified = await backup.verify_backup(FakeBackend(), config(tmp_path), "backup_20240101.sql")

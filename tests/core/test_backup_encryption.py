@@ -6,6 +6,7 @@ import tracemalloc
 
 import pytest
 
+from ncm_core import encryption
 from ncm_core.encryption import TAG_SIZE, DecryptingReader, EncryptingWriter, _HEADER
 from ncm_core.errors import BackupError
 
@@ -29,6 +30,27 @@ def decrypt(blob: bytes, passphrase: str = "correct horse") -> bytes:
 def test_round_trip_gives_back_the_same_bytes(size):
     data = os.urandom(size)
     assert decrypt(encrypt(data)) == data
+
+
+@pytest.mark.parametrize("piece", [1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 7 * CHUNK + 3])
+def test_round_trip_whatever_the_sizes_of_the_writes(piece):
+    data = os.urandom(10 * CHUNK + 5)
+    out = io.BytesIO()
+    writer = EncryptingWriter(out, "correct horse", chunk_size=CHUNK)
+    for start in range(0, len(data), piece):
+        writer.write(memoryview(data)[start : start + piece])
+    writer.close()
+    assert decrypt(out.getvalue()) == data
+    assert len(out.getvalue()) == _HEADER.size + 11 * (CHUNK + TAG_SIZE) - CHUNK + 5
+
+
+def test_reading_an_archive_again_does_not_derive_its_key_again():
+    """A restore reads the archive twice (verify, then restore): scrypt runs once."""
+    blob = encrypt(b"x" * 5000)
+    decrypt(blob)
+    hits = encryption._derive.cache_info().hits
+    assert decrypt(blob) == b"x" * 5000
+    assert encryption._derive.cache_info().hits == hits + 1
 
 
 def test_ciphertext_does_not_contain_the_plaintext():

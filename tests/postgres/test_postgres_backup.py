@@ -202,6 +202,25 @@ async def test_manifest_names_the_format_and_the_tool(filled, runner_at):
     assert Path(made["location"]).read_bytes()[:5] == b"PGDMP"
 
 
+@pytest.mark.parametrize(("key", "stdout"), [(None, "file"), ("a passphrase", "pipe")])
+async def test_pg_dump_writes_a_plain_backup_into_the_archive_itself_and_an_encrypted_one_to_ncm(
+    filled, runner_at, monkeypatch, tmp_path, key, stdout
+):
+    """No copy through ncm when nothing needs to see the bytes (pg_dump -Fc then also records
+    its data offsets in the file); the plaintext of an encrypted backup never reaches a file."""
+    seen = tmp_path / "seen"
+    where = f'if [ -f /dev/stdout ]; then echo file >> {seen}; else echo pipe >> {seen}; fi'
+    monkeypatch.setenv("PATH", fake_tool(tmp_path, "pg_dump", f'[ "$1" = --version ] || {{ {where}; }}\n'
+                                                              'exec "$REAL" "$@"\n'))
+    async with runner_at(encryption_key=key) as runner:
+        before = await snapshot(filled)
+        made = await runner.backup_database()
+        await change_everything(filled)
+        await runner.restore_database(made["location"])
+    assert seen.read_text().split() == [stdout]
+    assert await snapshot(filled) == before
+
+
 async def test_a_failing_restore_leaves_the_database_as_it_was(filled, admin, runner_at):
     role = f"ncm_r_{uuid.uuid4().hex[:8]}"
     async with admin.connect() as conn:

@@ -1,16 +1,19 @@
 """A database's own client tools (pg_dump, mariadb-dump, psql, ...) run as child processes, streamed.
 
 Backups go through the tools every DBA already trusts, so the archive is what those tools
-write and read. Data moves between the tools and ncm's backup streams in chunks of
-:data:`CHUNK` bytes in worker threads (plain blocking pipes: one read fills a whole chunk,
-no event-loop hop per 64 KiB pipe buffer), so memory stays flat however large the database
-is. Passwords reach the children through their environment only, never their command line,
+write and read. A dump whose destination is a file (a plain backup in the local store) is
+written by the tool straight into it; otherwise data moves between the tools and ncm's
+backup streams in worker threads, through pipes widened to :data:`CHUNK` bytes (one read
+takes what the tool wrote, up to a chunk, with no event-loop hop per 64 KiB), so memory
+stays flat however large the database is. Passwords reach the children through their environment only, never their command line,
 and the tools' error output is masked before anyone sees it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import io
 import re
 import shutil
 import subprocess
@@ -76,6 +79,9 @@ class _Child:
         self.stderr = stack.enter_context(tempfile.TemporaryFile())
         self.proc = subprocess.Popen(list(cmd), stdin=stdin, stdout=stdout, stderr=self.stderr, env=env)
         self.killed = False
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                _widen(pipe.fileno())
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -89,6 +95,25 @@ class _Child:
         self.stderr.seek(0)
         line = first_error(self.stderr.read().decode(errors="replace"))
         return f"{self.name} failed: {line or f'exit status {self.proc.returncode}'}"
+
+
+def _widen(fd: int) -> None:
+    """Give a pipe a :data:`CHUNK`-sized buffer (Linux), so a tool and ncm trade a chunk per
+    wake-up instead of 64 KiB; the default stays where the system refuses (its pipe-max-size)."""
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, CHUNK)
+        except OSError:
+            pass
+
+
+def file_descriptor(out: object) -> int | None:
+    """The descriptor a tool may write into directly, when ``out`` offers one (``fileno()``);
+    None for a stream that must see every byte itself (one that encrypts or hashes)."""
+    try:
+        return out.fileno()  # type: ignore[attr-defined]
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return None
 
 
 def _close(stream: IO[bytes] | None) -> None:
@@ -120,14 +145,22 @@ def _raise_first_error(children: list[_Child], mask: Callable[[str], str]) -> No
 
 
 async def dump_to(cmd: Sequence[str], env: dict[str, str], out: BinaryIO, mask: Callable[[str], str]) -> None:
-    """Run ``cmd`` and copy everything it writes to stdout into ``out``, chunk by chunk."""
+    """Run ``cmd`` with its stdout going into ``out``: straight into its file when ``out`` has
+    one (:func:`file_descriptor`; the tool may then seek in it, as ``pg_dump -Fc`` does to
+    record its data offsets), else copied through a pipe, chunk by chunk."""
     with ExitStack() as stack:
+        fd = file_descriptor(out)
+        if fd is not None:
+            child = _Child(cmd, env, stack, subprocess.DEVNULL, fd)
+            await _in_threads([child], child.proc.wait)
+            _raise_first_error([child], mask)
+            return
         child = _Child(cmd, env, stack, subprocess.DEVNULL, subprocess.PIPE)
         children = [child]
 
         def copy() -> None:
             try:
-                while chunk := child.proc.stdout.read(CHUNK):
+                while chunk := child.proc.stdout.read1(CHUNK):
                     out.write(chunk)
             except BaseException:
                 child.kill()
@@ -195,7 +228,7 @@ async def load_from(source: BinaryIO, cmds: Sequence[Sequence[str]], env: dict[s
             def run() -> None:
                 upstream, downstream = children[i], children[i + 1]
                 try:
-                    while chunk := upstream.proc.stdout.read(CHUNK):
+                    while chunk := upstream.proc.stdout.read1(CHUNK):
                         downstream.proc.stdin.write(chunk)
                     if upstream.proc.wait() == 0 and i + 2 == len(children):
                         fed.done.wait()
