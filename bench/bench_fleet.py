@@ -85,13 +85,15 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int,
     sampler = ConnectionSampler()
     sampler.start()
     started = time.perf_counter()
-    child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - started
-    sampler.stop.set()
-    sampler.join()
-    if status != 0:
-        sys.exit(f"{' '.join(cmd[:4])} failed:\n{child.stderr.read().decode()[-2000:]}")
+    with tempfile.TemporaryFile() as stderr:  # not a pipe: 200 runs' progress lines would fill it and hang them
+        child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - started
+        sampler.stop.set()
+        sampler.join()
+        if status != 0:
+            stderr.seek(0)
+            sys.exit(f"{' '.join(cmd[:4])} failed:\n{stderr.read().decode()[-2000:]}")
     return elapsed, usage.ru_maxrss, sampler.peak
 
 
@@ -131,7 +133,7 @@ def main() -> None:
     if args.sqlite_status:
         sqlite_status(args.sqlite_status, args.migrations, env)
         return
-    rows = []
+    base = None
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_project(root, args.databases, args.migrations)
@@ -143,19 +145,18 @@ def main() -> None:
             modes.append((f"{args.shards} shards x 8",
                           ["bash", "-c", f'{each} for p in $pids; do wait "$p" || exit 1; done']))
         modes.append(("shell loop", ["bash", str(root / "loop.sh")]))
+        print(f"{args.databases} PostgreSQL databases x {args.migrations} migrations, {os.cpu_count()} CPU(s)")
+        print(f"{'mode':<16} {'wall s':>8} {'peak RSS MiB':>13} {'connections':>12} {'vs ' + modes[0][0]:>16}",
+              flush=True)
         try:
             for name, cmd in modes:
                 asyncio.run(recreate(args.databases))
                 (root / "ncm-journal.jsonl").unlink(missing_ok=True)
-                rows.append((name, *measure(cmd, root, env)))
+                wall, rss, conns = measure(cmd, root, env)
+                base = base or wall
+                print(f"{name:<16} {wall:>8.2f} {rss / 1024:>13.0f} {conns:>12} {base / wall:>15.2f}x", flush=True)
         finally:
             asyncio.run(drop(args.databases))
-    base = next((wall for name, wall, _, _ in rows if name == "--parallel 1"), None)
-    print(f"{args.databases} PostgreSQL databases x {args.migrations} migrations, {os.cpu_count()} CPU(s)")
-    print(f"{'mode':<16} {'wall s':>8} {'peak RSS MiB':>13} {'connections':>12} {'vs --parallel 1':>16}")
-    for name, wall, rss, conns in rows:
-        ratio = f"{base / wall:.2f}x" if base else "-"
-        print(f"{name:<16} {wall:>8.2f} {rss / 1024:>13.0f} {conns:>12} {ratio:>16}")
 
 
 if __name__ == "__main__":
