@@ -7,11 +7,10 @@ does not pay for pydantic or any database layer.
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from ncm_core.hookspecs import hookimpl
-
 if TYPE_CHECKING:
     from ncm_core.config import MigrationConfig, MigrationEnvironment
     from ncm_core.database_utils import DatabaseUtils
+    from ncm_core.hookspecs import hookimpl
     from ncm_core.migration import AbstractMigration, MigrationType
     from ncm_core.runner import MigrationRunner
 
@@ -22,9 +21,10 @@ _PUBLIC = {
     "MigrationType": "ncm_core.migration",
     "AbstractMigration": "ncm_core.migration",
     "DatabaseUtils": "ncm_core.database_utils",
+    "hookimpl": "ncm_core.hookspecs",
 }
 
-__all__ = [*_PUBLIC, "hookimpl"]
+__all__ = list(_PUBLIC)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,3 +1,3 @@
-from ncm_core.cli import main
+from ncm_core.launcher import main
 
 main()

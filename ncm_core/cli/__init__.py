@@ -1,6 +1,7 @@
 """The ``ncm`` command. Each command group lives in its own module; this one builds the app
 from them and turns errors into exit codes. Heavy modules (pydantic, SQLAlchemy, drivers)
-load inside commands, so ``ncm --help`` costs only cyclopts and rich."""
+load inside commands, so ``ncm --help`` costs only cyclopts and rich, and only when the page is
+not in the help cache (ncm_core.help_cache, read by ncm_core.launcher before this is imported)."""
 
 from __future__ import annotations
 
