@@ -14,6 +14,7 @@ the whole ``ncm run`` (process start, imports and connecting included), and the 
 of the ncm process (target: under 100 MB, flat as rows grow).
 
     python bench/bench_backfill.py [--rows 100000 1000000] [--servers postgresql mysql mongodb] [--rounds 3]
+                                   [--run-args=--batch-target=0]   (flags for the measured ncm run)
     python bench/bench_backfill.py --kills 3 [--rows 1000000]   (kill -9 trials on PostgreSQL)
     python bench/bench_backfill.py --latency [--rows 1000000]   (a concurrent reader's and writer's p99)
 
@@ -39,6 +40,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 NCM = str(Path(sys.executable).with_name("ncm"))
+RUN_ARGS: list[str] = []
+"""``--run-args``: what the measured ``ncm run`` is given besides (throttling flags)."""
 DB = "ncm_bench_backfill"
 URLS = {"postgresql": os.environ.get("NCM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
         "mysql": os.environ.get("NCM_TEST_MYSQL_URL", "mysql+aiomysql://root@127.0.0.1:3306/test"),
@@ -166,7 +169,7 @@ def ncm_run(kind: str, root: Path) -> tuple[float, float, float]:
     env = {**os.environ, "MIGRATION_DATABASE_URL": database_url(kind), "MIGRATION_MIGRATION_DIRECTORY": str(migrations),
            "NCM_PROGRESS_INTERVAL": "3600"}
     started = time.perf_counter()
-    proc = subprocess.Popen([NCM, "run"], env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([NCM, "run", *RUN_ARGS], env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     whole = time.perf_counter() - started
     assert os.waitstatus_to_exitcode(status) == 0, proc.stderr.read().decode()
@@ -298,11 +301,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--servers", nargs="+", default=["postgresql", "mysql", "mongodb"])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--run-args", nargs="*", default=[],
+                        help="more arguments for the measured ncm run, e.g. --run-args=--batch-target=0")
     parser.add_argument("--latency", action="store_true",
                         help="instead: a concurrent reader's and writer's p99 on PostgreSQL, one UPDATE vs ncm")
     parser.add_argument("--kills", type=int, default=0,
                         help="instead: kill -9 a PostgreSQL backfill of the largest --rows this many times")
     args = parser.parse_args()
+    RUN_ARGS.extend(args.run_args)
     if args.latency:
         with tempfile.TemporaryDirectory() as tmp:
             try:

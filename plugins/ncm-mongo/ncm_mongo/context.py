@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 
+from ncm_core.backfill import DEFAULT_SIZE
 from ncm_core.errors import UsageError
 from ncm_core.step import BaseStepContext
 
@@ -57,7 +58,7 @@ class MongoStepContext(BaseStepContext):
             yield documents
             last = documents[-1]["_id"]
 
-    def backfill(self, collection: str | AsyncCollection[Any], size: int = 1000, name: str | None = None,
+    def backfill(self, collection: str | AsyncCollection[Any], size: int = DEFAULT_SIZE, name: str | None = None,
                  filter: Mapping[str, Any] | None = None, key: str = "_id") -> AsyncIterator[Any]:
         """Batches of ``collection`` (the documents matching ``filter``) by ``_id`` ranges, each
         one ``bulk_write`` committed with its checkpoint (ncm_mongo.backfill)."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ncm_core.backfill import DEFAULT_SIZE
 from ncm_core.progress import progress
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class SQLStepContext:
     async def execute(self, sql: Any, params: Any = None) -> sa.Result[Any]:
         return await self.session.execute(sql, params)
 
-    def backfill(self, table: str, key: str = "id", size: int = 1000, name: str | None = None) -> SQLBackfill:
+    def backfill(self, table: str, key: str = "id", size: int = DEFAULT_SIZE, name: str | None = None) -> SQLBackfill:
         """Batches of ``table`` by ranges of ``key``, each committed with its checkpoint on a
         connection of its own (ncm_sql.backfill); ``name`` tells two backfills of one table apart."""
         from ncm_sql.backfill import SQLBackfill
