@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import sqlalchemy as sa
+from sqlalchemy.util.concurrency import await_
 
 from ncm_core.errors import BackupError
-from ncm_mysql import SCHEMES, names, swap
+from ncm_mysql import SCHEMES, names, online_alter, swap
 from ncm_mysql import dump as mydump
 from ncm_sql import SQLBackend
 from ncm_sql.backend import PRIVILEGE, READ_ONLY
@@ -46,12 +48,20 @@ class TableDefaults:
         super().create_table(table, **kw)  # type: ignore[misc]
 
 
+SELECT = re.compile(r"^\s*\(?\s*SELECT\b", re.IGNORECASE)
 READ_ONLY_ERRORS = {1036, 1290, 1792, 1836}
 """Table is read only; the server's --read-only option; a READ ONLY transaction; read-only mode.
 1290 is any option that prevents a statement, so its message is checked too."""
 PRIVILEGE_ERRORS = {1044, 1142, 1143, 1227, 1370}
 """Access denied to the database; to a table (1142: "INSERT command denied"); to a column;
 a privilege such as SUPER is needed; to a routine."""
+
+
+async def _send(connection: Any, sql: str) -> None:
+    async with connection.cursor() as cursor:
+        await cursor.execute(sql, ())
+        while await cursor.nextset():
+            pass
 
 
 class MySQLBackend(SQLBackend):
@@ -61,6 +71,7 @@ class MySQLBackend(SQLBackend):
     DRIVER = "mysql+aiomysql"
     STARTER_URL = "mysql+aiomysql://app@localhost:3306/app"
     transactional_ddl = False
+    batches_ddl = True
     requires_database = True
     read_only_reason = ("the server is read-only (read_only, super_read_only or innodb_read_only is on, "
                         "or it is a replica), or the transaction is READ ONLY")
@@ -68,6 +79,22 @@ class MySQLBackend(SQLBackend):
     def lock_not_granted(self, exc: BaseException) -> bool:
         args = getattr(getattr(exc, "orig", None), "args", ())
         return bool(args) and args[0] == 1205  # ER_LOCK_WAIT_TIMEOUT, a metadata lock's included
+
+    def send_batch(self, sync_conn: Any, statements: list[str]) -> None:
+        """One multi-statement query (aiomysql connects with CLIENT.MULTI_STATEMENTS), every
+        result read: the first failing statement raises, and the server runs none after it.
+        No parameters, yet formatted as SQLAlchemy's own statements are (its ``%%`` become ``%``)."""
+        await_(_send(sync_conn.connection.driver_connection, ";\n".join(statements)))
+
+    def prepare_engine(self, engine: Any) -> None:
+        if self.config.section("mysql").online_alter:
+            sa.event.listen(engine.sync_engine, "do_execute", online_alter.execute)
+
+    def batchable(self, statement: str) -> bool:
+        """Through SQLAlchemy instead: an ALTER TABLE, for ``online_alter`` to choose its
+        algorithm; a SELECT, whose rows (a SLEEP, a check) a query would leave unread."""
+        return not (SELECT.match(statement) or self.config.section("mysql").online_alter
+                    and online_alter.ALTER.match(statement))
 
     def step_session(self) -> tuple[list[str], list[str]]:
         """lock_wait_timeout (whole seconds, at least 1: the metadata lock an ALTER waits for)

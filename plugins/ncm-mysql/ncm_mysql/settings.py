@@ -1,4 +1,4 @@
-"""The ``[mysql]`` section: the defaults of the tables migrations create."""
+"""The ``[mysql]`` section: the defaults of the tables migrations create, and how ALTERs lock."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ class MySQLSettings(PluginSettings):
 
     charset: str = "utf8mb4"
     engine: str = "InnoDB"
+    online_alter: bool = True
+    """Each ALTER TABLE asks for ALGORITHM=INSTANT, then INPLACE with LOCK=NONE, then the
+    server's default, and the log says which it used (ncm_mysql.online_alter)."""
 
     @field_validator("charset", "engine")
     @classmethod

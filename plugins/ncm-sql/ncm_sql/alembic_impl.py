@@ -53,8 +53,9 @@ class DeferringImpl:
         batch = self.batch
         if batch is not None and batch.error is None and not (execution_options or multiparams or params):
             compiled = (sa.text(construct) if isinstance(construct, str) else construct).compile(dialect=self.dialect)
-            if not compiled.params:
-                batch.pending.append(str(compiled).strip())
+            sql = str(compiled).strip()
+            if not compiled.params and batch.accepts(sql):
+                batch.pending.append(sql)
                 return None
         return super()._exec(construct, execution_options, multiparams, params)  # type: ignore[misc]
 

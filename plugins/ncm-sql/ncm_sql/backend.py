@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import logging
 import weakref
@@ -22,7 +23,7 @@ from ncm_core.errors import (
     MigrationFailed,
     UsageError,
 )
-from ncm_core.history import AuditEntry, HistoryRecord
+from ncm_core.history import RUNNING, AuditEntry, HistoryRecord
 from ncm_core.locking import wait_for
 from ncm_core.step import FAILURES, StepForm
 from ncm_sql import deferred, journal, offline, plainsql, strategies, tables
@@ -86,8 +87,10 @@ class SQLBackend(Backend):
     """Run in the transaction whose commit makes the lazy ones durable: it must make that
     commit write a record of its own."""
     batches_ddl: ClassVar[bool] = False
-    """Send a plain migration's DDL in one batch (ncm_sql.deferred); needs transactional DDL,
-    and an Alembic whose ``_exec`` ncm can intercept (else it is off: ncm_sql.alembic_impl)."""
+    """Send a plain migration's DDL in one batch (ncm_sql.deferred): where DDL is transactional,
+    in a savepoint; where it is not, only for a journaled step, with its journal (``send_batch``
+    must then send the statements as one query). Needs an Alembic whose ``_exec`` ncm can
+    intercept (else it is off: ncm_sql.alembic_impl)."""
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
@@ -101,6 +104,8 @@ class SQLBackend(Backend):
         self._unflushed = False
         self.lazy_sent = False
         """Whether the transaction's lazy-commit statement went with the step's batch."""
+        self._running: HistoryRecord | None = None
+        """A step's ``running`` record held back to go with its statements (write_history)."""
         self._literal_insert: deferred.LiteralInsert | None = None
         self._contexts: weakref.WeakKeyDictionary[sa.Connection, MigrationContext] = weakref.WeakKeyDictionary()
         self.metadata, self.history_table, self.audit_table = tables.build(self.schema)
@@ -297,6 +302,12 @@ class SQLBackend(Backend):
         await self.write(self._replace(record))
 
     async def write_history(self, record: HistoryRecord) -> None:
+        """A ``running`` record, written before a step the database cannot roll back, is held
+        back during a run where the step may go as one multi-statement query: it then goes
+        first in that query (strategies.multi_statement), else just before the step."""
+        if record.status == RUNNING and self._conn is not None and self.defers_ddl and not self.transactional_ddl:
+            self._running = dataclasses.replace(record)
+            return
         await self.write(self._replace(record))
 
     async def delete_history(self, version: str) -> None:
@@ -479,12 +490,14 @@ class SQLBackend(Backend):
 
     async def _apply_once(self, migration: Migration, direction: str, record: HistoryRecord) -> None:
         run = strategies.StepRun(self, self._conn, migration, direction, record)
-        strategy = strategies.choose(self, migration, direction)
-        if direction == "up" and record.statements_done is not None and self.resumable(migration):
-            async with journal.kept(self, record) as run.journal:
-                await strategy(run)
-        else:
-            await strategy(run)
+        journaled = direction == "up" and record.statements_done is not None and self.resumable(migration)
+        strategy = strategies.choose(self, migration, direction, journaled)
+        running, self._running = self._running, None
+        if strategy is strategies.multi_statement:
+            run.running = running
+        elif running is not None:
+            await self.write(self._replace(running))
+        await strategy(run)
         if self.commits_alone(migration) and self._conn.in_transaction():
             await self._commit_step(self._conn)
 
@@ -518,6 +531,11 @@ class SQLBackend(Backend):
         committed alone then costs one round trip instead of three. On failure it rolls that
         transaction back, so the step can run again the usual way."""
         return None
+
+    def batchable(self, statement: str) -> bool:
+        """Whether a step's statement may go in a multi-statement query (strategies.multi_statement),
+        rather than through SQLAlchemy, whose events a dialect may rely on for it."""
+        return True
 
     def history_change(self, direction: str, record: HistoryRecord, replace: bool = False) -> Statements:
         """Statements with parameters, so SQLAlchemy compiles each of them once per run. Going

@@ -12,7 +12,9 @@ sends the queue before it, so the database sees the same statements in the same 
 The price is that a failing queued statement is reported when the queue is sent, not where
 ``op`` was called. Where that could change what the migration does (it caught the error),
 the backend rolls back to the migration's savepoint and runs it again the usual way, one
-statement at a time: so this is only done where DDL is transactional. The queueing itself
+statement at a time. Where DDL commits implicitly (MySQL) there is no savepoint: the queue is
+one multi-statement query with the statement journal's counts in it, and a failed step runs
+again skipping what the journal says completed (``ncm_sql.strategies.multi_statement``). The queueing itself
 overrides a private method of Alembic's, so it lives in :mod:`ncm_sql.alembic_impl`, which
 also says when this Alembic does not allow it (then nothing is deferred).
 """
@@ -35,8 +37,11 @@ class Batch:
     """The queued statements of one migration, and what became of sending them."""
 
     def __init__(self, send: Callable[[list[str]], None],
-                 check: Callable[[list[str]], None] | None = None) -> None:
-        self.pending: list[str] = [f"SAVEPOINT {SAVEPOINT}"]
+                 check: Callable[[list[str]], None] | None = None, savepoint: bool = True,
+                 accepts: Callable[[str], bool] = lambda statement: True) -> None:
+        self.pending: list[str] = [f"SAVEPOINT {SAVEPOINT}"] if savepoint else []
+        self.accepts = accepts
+        """Whether a statement may be queued; one that may not runs when ``op`` calls it."""
         self._send = send
         self._check = check
         """Refuses statements before any is sent: its error is the migration's, not the batch's."""
@@ -83,20 +88,20 @@ def literal(statement: sa.Executable, dialect: sa.Dialect) -> str:
 
 class LiteralInsert:
     """``literal(insert(table).values(row))`` at a fraction of the cost: the statement is
-    compiled once per dialect and each row's values go through the columns' own literal
-    processors (compiling the INSERT anew was a third of ncm's CPU per migration)."""
+    compiled once per dialect and each row's values rendered by that compilation's own
+    literal renderer, which escapes as the server wants (MySQL's backslashes included).
+    Compiling the INSERT anew was a third of ncm's CPU per migration."""
 
     _MARK = "__ncm_value_{}__"
 
     def __init__(self, table: sa.Table, dialect: sa.Dialect) -> None:
         columns = list(table.c)
         marks = {c.name: sa.literal_column(self._MARK.format(i)) for i, c in enumerate(columns)}
-        sql = str(sa.insert(table).inline().values(marks).compile(dialect=dialect))
-        self.columns = [c.name for c in columns]
-        self.parts = re.split(r"__ncm_value_\d+__", sql)
-        self.processors = [c.type.dialect_impl(dialect).literal_processor(dialect) for c in columns]
+        self.compiled = sa.insert(table).inline().values(marks).compile(dialect=dialect)
+        self.columns = [(c.name, c.type) for c in columns]
+        self.parts = re.split(r"__ncm_value_\d+__", str(self.compiled))
 
     def render(self, row: Mapping[str, Any]) -> str:
-        values = ["NULL" if row[name] is None else process(row[name])
-                  for name, process in zip(self.columns, self.processors, strict=True)]
+        values = ["NULL" if row[name] is None else self.compiled.render_literal_value(row[name], type_)
+                  for name, type_ in self.columns]
         return "".join(part + value for part, value in zip(self.parts, [*values, ""], strict=True))

@@ -13,11 +13,14 @@ which then fails ("already exists") and leaves a ``failed`` record naming it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+
+from ncm_sql import deferred
 
 if TYPE_CHECKING:
     from ncm_core.history import HistoryRecord
@@ -38,9 +41,50 @@ class Journal:
             return True
         return False
 
-    def completed(self) -> None:
+    def completed(self, construct: Any = None) -> None:
         self.record.statements_done = (self.record.statements_done or 0) + 1
         self.connection.execute(self.update.values(statements_done=self.record.statements_done))
+
+
+class Batched(Journal):
+    """The journal of a step sent as one multi-statement query (``strategies.multi_statement``):
+    each statement's count follows it in the query, committed with it, so the server writes them in order, and
+    when the query stops at a failing statement the counts stop with it. ``done`` is how many
+    statements were queued (a resumed step's count starts at what its journal says); what
+    completed is read back from the history row."""
+
+    _MARK = "__ncm_done__"
+    COMMIT = "COMMIT /* ncm: the statement journal's count */"
+    """After a DDL statement's count (the DDL committed itself): a run killed while the server
+    goes on with the query leaves no count behind what ran. A data change's count commits
+    with the change, at the next DDL statement or the end, or is rolled back with it."""
+
+    def __init__(self, batch: deferred.Batch, table: sa.Table, record: HistoryRecord, dialect: sa.Dialect) -> None:
+        self.batch, self.record = batch, record
+        self.to_skip = self.done = record.statements_done or 0
+        self.update = deferred.literal(sa.update(table).where(table.c.version == record.version)
+                                       .values(statements_done=sa.literal_column(self._MARK)), dialect)
+
+    def completed(self, construct: Any = None) -> None:
+        """A statement that ran on its own (the queue was sent before it) has its count sent at once."""
+        alone = not self.batch.pending
+        self.done += 1
+        self.batch.pending.append(self.update.replace(self._MARK, str(self.done), 1))
+        if is_ddl(construct):
+            self.batch.pending.append(self.COMMIT)
+        if alone:
+            self.batch.flush()
+
+
+DDL = re.compile(r"^\s*(CREATE|ALTER|DROP|RENAME|TRUNCATE)\b", re.IGNORECASE)
+
+
+def is_ddl(construct: Any) -> bool:
+    """Whether an ``op`` statement is DDL, which MySQL commits by itself."""
+    if isinstance(construct, sa.schema.ExecutableDDLElement):
+        return True
+    text = construct if isinstance(construct, str) else getattr(construct, "text", "")
+    return bool(DDL.match(text))
 
 
 @asynccontextmanager
@@ -65,5 +109,5 @@ class JournalingImpl:
             return None
         result = super()._exec(construct, execution_options, multiparams, params)  # type: ignore[misc]
         if journal is not None:
-            journal.completed()
+            journal.completed(construct)
         return result

@@ -7,6 +7,10 @@
   transactional: the step's DDL, its savepoint and its history row reach the database as one
   batch (:mod:`ncm_sql.deferred`); when queued SQL fails, the step is run again
   statement by statement, so it meets the error where it expects it.
+- :func:`multi_statement`: the same code where DDL commits implicitly (MySQL) and the step is
+  journaled: its statements, each followed by its journal count, and its history row reach the
+  server as one multi-statement query; when any of it fails, the step runs again statement by
+  statement, skipping what the journal says completed, so it meets the error where it expects it.
 - :func:`statement_by_statement`: synchronous code, ``op`` executing each statement when it
   is called, in one switch into SQLAlchemy's greenlet.
 - :func:`with_context`: ``async def upgrade(ctx)`` and the class form, awaited with a
@@ -31,7 +35,7 @@ import sqlalchemy as sa
 
 from ncm_core.errors import MigrationFailed
 from ncm_core.step import FAILURES
-from ncm_sql import deferred
+from ncm_sql import deferred, journal
 from ncm_sql.context import SQLStepContext
 from ncm_sql.guard import guard
 
@@ -56,6 +60,8 @@ class StepRun:
     started: float = field(default_factory=time.perf_counter)
     journal: Journal | None = None
     """Set for a step whose statements are journaled so it can be resumed (ncm_sql.journal)."""
+    running: HistoryRecord | None = None
+    """The step's ``running`` record, not yet written: multi_statement sends it first."""
 
     def timed(self) -> HistoryRecord:
         self.record.execution_ms = int((time.perf_counter() - self.started) * 1000)
@@ -97,12 +103,24 @@ async def run_with_context(backend: SQLBackend, conn: AsyncConnection, migration
 Strategy = Callable[[StepRun], Awaitable[None]]
 
 
-def choose(backend: SQLBackend, migration: Migration, direction: str) -> Strategy:
+def choose(backend: SQLBackend, migration: Migration, direction: str, journaled: bool = False) -> Strategy:
+    """``journaled``: the step's statements are counted as they complete (ncm_sql.journal)."""
     if not migration.transactional:
-        return outside_transaction
-    if not all(form.synchronous for form in migration.forms(direction)):
-        return with_context
-    return batched_ddl if backend.defers_ddl else statement_by_statement
+        strategy = outside_transaction
+    elif not all(form.synchronous for form in migration.forms(direction)):
+        strategy = with_context
+    elif backend.defers_ddl and backend.transactional_ddl:
+        strategy = batched_ddl
+    elif backend.defers_ddl and journaled:
+        return multi_statement  # it keeps the journal itself
+    else:
+        strategy = statement_by_statement
+    return functools.partial(with_journal, strategy) if journaled else strategy
+
+
+async def with_journal(strategy: Strategy, run: StepRun) -> None:
+    async with journal.kept(run.backend, run.record) as run.journal:
+        await strategy(run)
 
 
 async def statement_by_statement(run: StepRun) -> None:
@@ -114,6 +132,56 @@ def _statement_by_statement(sync_conn: sa.Connection, run: StepRun) -> None:
         run.run_sync_parts(sync_conn)
         for stmt, params in run.history_change():
             sync_conn.execute(stmt, params)
+
+
+async def multi_statement(run: StepRun) -> None:
+    if not await run.conn.run_sync(_multi_statement, run):
+        await with_journal(statement_by_statement, run)
+
+
+def _multi_statement(sync_conn: sa.Connection, run: StepRun) -> bool:
+    """False when any of the step failed: what it changed since its last DDL statement is
+    rolled back, and ``run.record`` says how many statements the journal counts as completed
+    (its ``running`` record written), for the step to run again from there."""
+    if not sync_conn.in_transaction():
+        sync_conn.begin()  # for the commit that ends the step to reach the server
+    backend, record = run.backend, run.record
+    batch = deferred.Batch(functools.partial(backend.send_batch, sync_conn),
+                           lambda statements: guard(sync_conn).check(s for s in statements if s != journal.Batched.COMMIT),
+                           savepoint=False, accepts=backend.batchable)
+    if run.running is not None:
+        batch.pending += [backend.history_literal("down", run.running, sync_conn.dialect),
+                          backend.history_literal("up", run.running, sync_conn.dialect)]
+    run.journal = journal.Batched(batch, backend.history_table, record, sync_conn.dialect)
+    with backend.operations(sync_conn) as op:
+        impl = op.migration_context.impl
+        impl.batch = batch
+        try:
+            run.run_sync_parts(sync_conn)
+            if batch.error is None:  # else the migration caught the batch's error: it runs again
+                record.statements_done = run.journal.done
+                if batch.pending[-1:] == [journal.Batched.COMMIT]:
+                    batch.pending.pop()  # the last count commits with the history row
+                batch.pending += [backend.history_literal("down", record, sync_conn.dialect),
+                                  backend.history_literal(run.direction, run.timed(), sync_conn.dialect),
+                                  journal.Batched.COMMIT]
+                with guard(sync_conn).armed(run.migration):
+                    batch.flush()
+                sync_conn.commit()
+                return True
+        except FAILURES:
+            pass
+        finally:
+            impl.batch = run.journal = None
+    sync_conn.rollback()  # data changes since the last DDL statement, with their counts
+    h = backend.history_table
+    done = sync_conn.scalar(sa.select(h.c.statements_done).where(h.c.version == record.version))
+    if done is None and run.running is not None:  # nothing was sent: the step starts afresh
+        for stmt, params in backend.history_change("up", run.running, replace=True):
+            sync_conn.execute(stmt, params)
+    record.statements_done = done or 0
+    sync_conn.commit()
+    return False
 
 
 async def batched_ddl(run: StepRun) -> None:
