@@ -64,6 +64,18 @@ async def _send(connection: Any, sql: str) -> None:
             pass
 
 
+def _every_result(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+    """A ``do_execute`` listener: the driver sends several statements as one query
+    (``op.execute("A; B")``) and leaves the results after the first unread, so an error of B
+    would be dropped when the cursor closes and the step reported as applied. Each further
+    result is read here, so B's error is raised; a ``;`` in a string costs a no-op call."""
+    cursor.execute(statement, parameters)
+    if cursor.description is None:
+        for _ in range(statement.count(";")):
+            cursor.nextset()
+    return True
+
+
 class MySQLBackend(SQLBackend):
     PLUGIN_NAME = "mysql"
     DATABASE_TYPE = "mysql"
@@ -89,6 +101,7 @@ class MySQLBackend(SQLBackend):
     def prepare_engine(self, engine: Any) -> None:
         if self.config.section("mysql").online_alter:
             sa.event.listen(engine.sync_engine, "do_execute", online_alter.execute)
+        sa.event.listen(engine.sync_engine, "do_execute", _every_result)
 
     def batchable(self, statement: str) -> bool:
         """Through SQLAlchemy instead: an ALTER TABLE, for ``online_alter`` to choose its
