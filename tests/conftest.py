@@ -1,9 +1,22 @@
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def ncm_logger_as_found():
+    """Each test meets the "ncm" logger enabled and propagating to caplog's handler: the CLI
+    run in-process stops it propagating (and adds its stderr handler), and an Alembic env.py's
+    fileConfig (tests/alembic) disables every logger that existed. Neither outlives its test."""
+    log = logging.getLogger("ncm")
+    handlers, log.disabled, log.propagate = list(log.handlers), False, True
+    yield
+    log.handlers[:] = handlers
+    log.disabled, log.propagate = False, True
 
 NCM = str(Path(sys.executable).with_name("ncm"))
 
