@@ -163,7 +163,7 @@ def ncm_run(kind: str, root: Path) -> tuple[float, float, float]:
     """(whole run s, backfill step s, peak RSS MB) of one ``ncm run``."""
     migrations = root / "migrations"
     migrations.mkdir(exist_ok=True)
-    for old in migrations.iterdir():
+    for old in migrations.glob("*.py"):
         old.unlink()
     (migrations / "001_backfill.py").write_text(MONGO_MIGRATION if kind == "mongodb" else SQL_MIGRATION)
     env = {**os.environ, "MIGRATION_DATABASE_URL": database_url(kind), "MIGRATION_MIGRATION_DIRECTORY": str(migrations),

@@ -144,8 +144,11 @@ class BackfillOptions:
 @dataclass
 class Throttle:
     """The size of the next batch and the wait before it. A batch slower than ``target``
-    shrinks the next in proportion (so lock time stays near the target); a batch well under
-    it lets the size grow back, never past the size asked for."""
+    shrinks the next in proportion (so lock time stays near the target); a batch under it
+    lets the size grow back in proportion too, at most doubling (one fast batch may be luck)
+    and never past the size asked for. Growing only after a batch well under the target kept
+    a backfill whose batches take near the target at the size of its slowest batch (a
+    million MongoDB documents in 112 batches where 100 were asked)."""
 
     size: int
     pause: float = 0.0
@@ -162,8 +165,8 @@ class Throttle:
             return
         if seconds > self.target:
             self.size = max(self.minimum, int(self.size * self.target / seconds))
-        elif seconds < self.target / 2 and self.size < self.asked:
-            self.size = min(self.asked, self.size * 2)
+        elif self.size < self.asked:
+            self.size = min(self.asked, self.size * 2, int(self.size * self.target / seconds))
 
 
 class Clock:

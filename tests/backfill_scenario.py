@@ -186,6 +186,11 @@ class BackfillRuns:
         assert ncm(url, project, "run", "--batch-size", "25", "--batch-target", "0").returncode == 0
         assert self.starts(log) == KEYS[::25]
 
+    def test_a_last_batch_shorter_than_the_rest_takes_the_rows_left(self, url, project, log):
+        assert ncm(url, project, "run", "--batch-size", "30", "--batch-target", "0").returncode == 0
+        assert self.starts(log) == KEYS[::30]
+        assert self.counters(url) == {k: 1 for k in KEYS}
+
     def test_a_batch_size_of_zero_is_refused_in_one_line(self, url, project):
         done = ncm(url, project, "run", "--batch-size", "0")
         assert done.returncode != 0 and done.stderr.strip().splitlines() == [

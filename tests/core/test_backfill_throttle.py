@@ -16,6 +16,13 @@ def test_a_fast_batch_lets_a_shrunk_size_grow_back():
     assert throttle.size == 5_000
 
 
+def test_a_batch_a_little_under_the_target_lets_the_size_grow_in_proportion():
+    throttle = Throttle(10_000, target=0.2)
+    throttle.after(0.25)
+    throttle.after(0.19)
+    assert throttle.size == 8_421
+
+
 def test_the_size_never_grows_past_the_size_asked_for():
     throttle = Throttle(10_000, target=0.2)
     throttle.after(0.01)

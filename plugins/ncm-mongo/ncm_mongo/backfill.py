@@ -105,13 +105,21 @@ class MongoBackfill:
         raise StopAsyncIteration
 
     async def _bounds(self) -> dict[str, Any] | None:
-        """The next batch's first and last ``_id`` and its size, found on the server in one
-        round trip (an index walk), or None when no document is left."""
-        pipeline = [{"$match": after(self.filter, self.point.key_done)}, {"$sort": {"_id": 1}},
-                    {"$limit": self.throttle.size}, {"$project": {"_id": 1}},
-                    {"$group": {"_id": None, "lo": {"$first": "$_id"}, "hi": {"$last": "$_id"}, "n": {"$sum": 1}}}]
-        found = await (await self.coll.aggregate(pipeline, session=self.session)).to_list()
-        return found[0] if found else None
+        """The next batch's first and last ``_id`` and its size, or None when no document is
+        left. The last is found by skipping along the ``_id`` index, which reads no document
+        (grouping a batch's ``_id`` instead cost a twelfth of the backfill); only the final
+        batch, shorter than the rest, is counted."""
+        match, size = after(self.filter, self.point.key_done), self.throttle.size
+        first = await self.coll.find_one(match, {"_id": 1}, sort=[("_id", 1)], session=self.session)
+        if first is None:
+            return None
+        last = await self.coll.find(match, {"_id": 1}, sort=[("_id", 1)], skip=size - 1, limit=1,
+                                    session=self.session).to_list()
+        if last:
+            return {"lo": first["_id"], "hi": last[0]["_id"], "n": size}
+        pipeline = [{"$match": match}, {"$group": {"_id": None, "hi": {"$max": "$_id"}, "n": {"$sum": 1}}}]
+        rest = await (await self.coll.aggregate(pipeline, session=self.session)).to_list()
+        return {"lo": first["_id"], "hi": rest[0]["hi"], "n": rest[0]["n"]} if rest else None
 
     async def _start(self) -> None:
         """The checkpoint read (or written, which makes ``ncm_backfills`` the first time, outside

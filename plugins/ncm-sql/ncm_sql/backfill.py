@@ -184,9 +184,7 @@ class SQLBackfill:
     async def _next_batch(self) -> Batch:
         self.clock = Clock()
         self.transaction = await self.conn.begin()
-        keys = self._after(sa.select(self.key)).order_by(self.key).limit(self.throttle.size).subquery()
-        lo, hi, count = (await self.conn.execute(
-            sa.select(sa.func.min(keys.c[0]), sa.func.max(keys.c[0]), sa.func.count()).select_from(keys))).one()
+        lo, hi, count = await self._bounds()
         if not count:
             self.point.state = DONE
             await self._save()
@@ -196,6 +194,21 @@ class SQLBackfill:
             raise StopAsyncIteration
         self.batch = Batch(self, lo, hi, count)
         return self.batch
+
+    async def _bounds(self) -> tuple[Any, Any, int]:
+        """The next batch's first and last key and its size. The last is found by skipping
+        along the key's index (``OFFSET size - 1``), which reads no row; counting the keys of a
+        full batch instead would cost, on MariaDB, a twentieth of the backfill. Only the final
+        batch, shorter than the rest, is counted."""
+        keys = self._after(sa.select(self.key)).order_by(self.key)
+        size = self.throttle.size
+        lo, hi = (await self.conn.execute(sa.select(keys.limit(1).scalar_subquery(),
+                                                    keys.offset(size - 1).limit(1).scalar_subquery()))).one()
+        if hi is not None:
+            return lo, hi, size
+        rest = self._after(sa.select(sa.func.min(self.key), sa.func.max(self.key), sa.func.count()).select_from(self.table))
+        lo, hi, count = (await self.conn.execute(rest)).one()
+        return lo, hi, count
 
     async def _commit(self) -> None:
         """The batch's checkpoint, in the batch's transaction, then the commit."""
