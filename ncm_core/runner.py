@@ -62,6 +62,7 @@ from ncm_core.history import (
     HistoryRecord,
     this_runner,
 )
+from ncm_core.import_cache import ImportCache
 from ncm_core.migration import Migration, MigrationFileError, MigrationType, load_migrations
 from ncm_core.reader import HistorySnapshot, read_light
 from ncm_core.rollback import rollback_plan
@@ -848,11 +849,17 @@ class MigrationRunner:
                 log.warning("[%s] %s", p.validator, p.message)
 
     async def validation_problems(self) -> list[Problem]:
-        """What the validators find, every file imported first: a migration that cannot be
-        imported is found here, before a run would reach it."""
+        """What the validators find, every file imported first (but those the import cache
+        knows to import as they are): a migration that cannot be imported is found here,
+        before a run would reach it."""
         graph = self.load()
+        directory = Path(self.config.migration_directory)
+        cache = ImportCache(directory)
         for m in graph.order:
-            m.import_code()
+            if m.deferred and not cache.known(m.path.name, m.checksum):
+                m.import_code()
+                cache.add(m.path.name, m.checksum)
+        cache.save({m.path.name for m in graph.order})
         return self.problems(graph, {r.version: r for r in (await self.snapshot()).records})
 
     async def validate_migrations(self) -> bool:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from cyclopts import Parameter
 
 from ncm_core.cli import fleet
-from ncm_core.cli.common import JsonFlag, coloured, console, print_json, print_table, say, with_runner
+from ncm_core.cli.common import JsonFlag, coloured, console, on_terminal, print_json, print_table, say, with_runner
 from ncm_core.errors import MigrationFailed, UsageError, ValidationFailed
 
 DriftFlag = Annotated[bool, Parameter(help="also compare the live schema with the SQLAlchemy models; differences "
@@ -158,17 +158,27 @@ def validate(
         if json_:
             print_json({"valid": not errors, "problems": [p.__dict__ for p in problems]})
         else:
-            from rich.markup import escape
-
-            out = console()
-            for p in problems:
-                colour = {"error": "red", "warning": "yellow"}.get(p.severity, "cyan")
-                out.print(f"[{colour}]{p.severity}[/] " + escape(f"[{p.validator}] {p.message}"))
-            out.print(f"{len(runner.graph.order)} migration(s) checked: "
-                      + ("valid" if not errors else f"{len(errors)} error(s)"))
+            _print_problems(problems)
+            say(f"{len(runner.graph.order)} migration(s) checked: "
+                + ("valid" if not errors else f"{len(errors)} error(s)"))
         return ValidationFailed.exit_code if errors else 0
 
     return with_runner(go, connect=drift)
+
+
+def _print_problems(problems: list[Any]) -> None:
+    """One line per problem, its severity in colour on a terminal; plain text off one, without
+    importing rich (``validate`` runs on every deploy)."""
+    if not on_terminal():
+        for p in problems:
+            say(f"{p.severity} [{p.validator}] {p.message}")
+        return
+    from rich.markup import escape
+
+    out = console()
+    for p in problems:
+        colour = {"error": "red", "warning": "yellow"}.get(p.severity, "cyan")
+        out.print(f"[{colour}]{p.severity}[/] " + escape(f"[{p.validator}] {p.message}"))
 
 
 def _drift_problems(differences: list[str]) -> list[Any]:

@@ -206,8 +206,8 @@ class SQLBackfill:
                                                     keys.offset(size - 1).limit(1).scalar_subquery()))).one()
         if hi is not None:
             return lo, hi, size
-        rest = self._after(sa.select(sa.func.min(self.key), sa.func.max(self.key), sa.func.count()).select_from(self.table))
-        lo, hi, count = (await self.conn.execute(rest)).one()
+        rest = sa.select(sa.func.min(self.key), sa.func.max(self.key), sa.func.count()).select_from(self.table)
+        lo, hi, count = (await self.conn.execute(self._after(rest))).one()
         return lo, hi, count
 
     async def _commit(self) -> None:
