@@ -848,11 +848,12 @@ class MigrationRunner:
             if p.severity == WARNING and getattr(validators.get(p.validator), "WARN_ON_RUN", False):
                 log.warning("[%s] %s", p.validator, p.message)
 
-    async def validation_problems(self) -> list[Problem]:
+    async def validation_problems(self, reload: bool = True) -> list[Problem]:
         """What the validators find, every file imported first (but those the import cache
         knows to import as they are): a migration that cannot be imported is found here,
-        before a run would reach it."""
-        graph = self.load()
+        before a run would reach it. ``reload=False``: the files as the last ``load`` read
+        them (``ncm validate`` has just read them)."""
+        graph = self.graph if not reload and self.graph is not None else self.load()
         directory = Path(self.config.migration_directory)
         cache = ImportCache(directory)
         for m in graph.order:

@@ -151,7 +151,7 @@ def validate(
     fleet.refuse_without_targets(shard=shard)
 
     async def go(runner: Any) -> int:
-        problems = await runner.validation_problems()
+        problems = await runner.validation_problems(reload=False)
         if drift:
             problems += _drift_problems(await runner.drift(metadata))
         errors = [p for p in problems if p.severity == "error"]
