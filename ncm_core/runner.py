@@ -256,8 +256,9 @@ class MigrationRunner:
         """Whether a run would find nothing to do, told by the backend's history reader
         without connecting the backend: the lock free (the holder is read first), nothing
         pending, unfinished or refused. When it cannot tell, False, and the run goes the
-        whole way, with the lock. The no-op run of every deploy costs a status read."""
-        graph = self.load()
+        whole way, with the lock. The no-op run of every deploy costs a status read (and
+        reads the files once: as ``ncm run`` read them before connecting, if it did)."""
+        graph = self.graph if self.graph is not None else self.load()
         target = graph.resolve(target_version) if target_version is not None else None
         snapshot = await read_light(self.config) if self.backend is None else None
         if snapshot is None or snapshot.lock_holder is not None:

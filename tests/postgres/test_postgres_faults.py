@@ -1,11 +1,14 @@
 """Killed, signalled, interrupted and cut-off runs on PostgreSQL (tests/faults.py)."""
 
+import asyncio
 import os
+import time
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from faults import InterruptedSQLRuns, LostConnections, sql_execute
+from faults import Child, InterruptedSQLRuns, LostConnections, ncm, sql_execute, sql_names, states
 
 
 class TestPostgresInterruptedRuns(InterruptedSQLRuns, LostConnections):
@@ -83,3 +86,56 @@ async def test_unlock_refuses_a_holder_that_is_a_live_process_of_this_host(datab
     finally:
         await conn.close()
         await engine.dispose()
+
+
+IN_ONE_QUERY = '''"""A table, then a statement the server takes its time over: one query, BEGIN to COMMIT."""
+import sqlalchemy as sa
+from alembic import op
+
+
+def upgrade():
+    op.create_table("slow", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("SELECT pg_sleep(1.5)")
+
+
+def downgrade():
+    op.drop_table("slow")
+'''
+
+
+def server_query(url: str, pattern: str, timeout: float = 30) -> str:
+    """The text of the active query like ``pattern`` once the server is running it."""
+    async def find() -> str:
+        engine = create_async_engine(url)
+        try:
+            deadline = time.monotonic() + timeout
+            async with engine.connect() as conn:
+                while time.monotonic() < deadline:
+                    found = (await conn.execute(sa.text(
+                        "SELECT query FROM pg_stat_activity WHERE state = 'active' AND query LIKE :p "
+                        "AND pid <> pg_backend_pid()"), {"p": pattern})).scalar()
+                    if found:
+                        return found
+                    await conn.rollback()
+                    await asyncio.sleep(0.02)
+        finally:
+            await engine.dispose()
+        raise AssertionError(f"no query like {pattern} reached the server")
+
+    return asyncio.run(find())
+
+
+def test_a_run_killed_while_its_one_query_is_on_the_server_leaves_the_truth(database_url, migrations_dir):
+    """The migration, its history row and its COMMIT go as one query: whether the server ends
+    it or the lost client aborts it, the table and the record stand or fall together."""
+    (migrations_dir / "001_slow.py").write_text(IN_ONE_QUERY)
+    child = Child(database_url, migrations_dir, "run")
+    query = server_query(database_url, "%pg_sleep(1.5)%")
+    child.kill_group()
+    child.finish()
+    assert "COMMIT" in query and "ncm_migrations" in query, query
+    state, exists = states(database_url, migrations_dir)["001_slow"], "slow" in sql_names(database_url)
+    assert (state, exists) in {("applied", True), ("pending", False)}, (state, exists)
+    done = ncm(database_url, migrations_dir, "run")
+    assert done.returncode == 0, done.stderr
+    assert states(database_url, migrations_dir) == {"001_slow": "applied"} and "slow" in sql_names(database_url)
