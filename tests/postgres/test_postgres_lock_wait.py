@@ -60,24 +60,19 @@ async def longest_read(url: str, until: asyncio.Event) -> float:
 @contextlib.contextmanager
 def releasing_after_two(caplog: pytest.LogCaptureFixture, retry: str, release: asyncio.Event) -> Iterator[None]:
     """ncm's warnings captured, and ``release`` set once two of them say ``retry``: the other
-    transaction ends after ncm has given way twice. The CLI's tests stop the "ncm" logger
-    propagating to caplog's handler, and an Alembic env.py's fileConfig (tests/alembic)
-    disables every logger that existed: both are undone here for the block."""
+    transaction ends after ncm has given way twice. (tests/conftest.py gives every test the
+    "ncm" logger enabled and propagating to caplog's handler; adding that handler here as well
+    would capture each warning twice, and release after one retry.)"""
     async def release_after_two_retries() -> None:
         while sum(retry in r.getMessage() for r in caplog.records) < 2:
             await asyncio.sleep(0.05)
         release.set()
 
-    ncm_log, was_disabled = logging.getLogger("ncm"), logging.getLogger("ncm").disabled
-    ncm_log.disabled = False
-    ncm_log.addHandler(caplog.handler)
     caplog.set_level(logging.WARNING, logger="ncm")
     releaser = asyncio.create_task(release_after_two_retries())
     try:
         yield
     finally:
-        ncm_log.removeHandler(caplog.handler)
-        ncm_log.disabled = was_disabled
         releaser.cancel()
 
 
