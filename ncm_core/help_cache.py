@@ -18,8 +18,9 @@ import marshal
 import os
 import sys
 import zlib
-from contextlib import suppress
 from pathlib import Path
+
+from ncm_core import pycache
 
 HELP_FLAGS = ("--help", "-h")
 ENVIRONMENT = ("COLUMNS", "LINES", "TERM", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE",
@@ -70,11 +71,4 @@ def keep(page_key: str, page: str) -> None:
     pages = _pages()
     pages.pop(page_key, None)
     pages = dict([*list(pages.items())[-(KEPT - 1):], (page_key, page)])
-    temporary = PATH.with_name(f"{PATH.name}.{os.getpid()}.tmp")
-    try:
-        PATH.parent.mkdir(exist_ok=True)
-        temporary.write_bytes(marshal.dumps(pages))
-        os.replace(temporary, PATH)
-    except OSError:
-        with suppress(OSError):
-            temporary.unlink(missing_ok=True)
+    pycache.write(PATH, marshal.dumps(pages))

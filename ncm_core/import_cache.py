@@ -6,8 +6,9 @@ was most of what ``validate`` cost.
 An import's outcome depends on the file and on what it imports. So an entry is the file's
 name and checksum, and the whole cache holds for one interpreter, one ``sys.path``, the
 names in each of its directories (a package installed or removed changes them), and the size
-and modification time of every module file that was loaded when the imports ended. When any of those differs, every file is imported again. A file that failed
-to import is never kept, so it fails again. Written as Python writes bytecode: not under
+and modification time of every module file that was loaded when the imports ended. When any
+of those differs, every file is imported again. A file that failed to import is never kept,
+so it fails again. Written as Python writes bytecode: not under
 ``PYTHONDONTWRITEBYTECODE``, silently not where the directory cannot be written; ``marshal``
 holds only literals, so reading it runs nothing.
 """
@@ -18,9 +19,10 @@ import hashlib
 import marshal
 import os
 import sys
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
+
+from ncm_core import pycache
 
 
 def _stat(path: str) -> tuple[int, int] | None:
@@ -88,11 +90,4 @@ class ImportCache:
         if not self.imported or sys.dont_write_bytecode:
             return
         files = {name: checksum for name, checksum in {**self.files, **self.imported}.items() if name in names}
-        temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        try:
-            self.path.parent.mkdir(exist_ok=True)
-            temporary.write_bytes(marshal.dumps((_environment(), {**self.modules, **_loaded_modules()}, files)))
-            os.replace(temporary, self.path)
-        except OSError:
-            with suppress(OSError):
-                temporary.unlink(missing_ok=True)
+        pycache.write(self.path, marshal.dumps((_environment(), {**self.modules, **_loaded_modules()}, files)))

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 import sys
-from contextlib import suppress
 from pathlib import Path
 
-from ncm_core import static_read
+from ncm_core import pycache, static_read
 from ncm_core.static_read import StaticFile
 
 MISSING = object()
@@ -64,11 +62,4 @@ class StaticCache:
         if not (self.changed or set(self.entries) - names) or sys.dont_write_bytecode:
             return
         entries = {name: entry for name, entry in self.entries.items() if name in names}
-        temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        try:
-            self.path.parent.mkdir(exist_ok=True)
-            temporary.write_bytes(marshal.dumps((self.key, entries)))
-            os.replace(temporary, self.path)
-        except OSError:
-            with suppress(OSError):
-                temporary.unlink(missing_ok=True)
+        pycache.write(self.path, marshal.dumps((self.key, entries)))
