@@ -191,6 +191,15 @@ class BackfillRuns:
         assert self.starts(log) == KEYS[::30]
         assert self.counters(url) == {k: 1 for k in KEYS}
 
+    def test_a_batch_after_a_slow_one_is_shorter_and_each_row_is_still_updated_once(
+            self, url, project, log, monkeypatch):
+        monkeypatch.setenv("NCM_TEST_STOP_AT", "2")
+        returncode, _, err = Child(url, project, "run", "--batch-target", "100", pause=0.3).finish()
+        assert returncode == 0, err
+        starts = self.starts(log)
+        assert starts[:3] == KEYS[:30:10] and KEYS[20] < starts[3] < KEYS[30], starts
+        assert self.counters(url) == {k: 1 for k in KEYS}
+
     def test_a_batch_size_of_zero_is_refused_in_one_line(self, url, project):
         done = ncm(url, project, "run", "--batch-size", "0")
         assert done.returncode != 0 and done.stderr.strip().splitlines() == [

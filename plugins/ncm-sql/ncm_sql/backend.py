@@ -86,6 +86,9 @@ class SQLBackend(Backend):
     flush_statement: ClassVar[str] = "SELECT 1"
     """Run in the transaction whose commit makes the lazy ones durable: it must make that
     commit write a record of its own."""
+    reads_ahead: ClassVar[bool] = True
+    """Read a backfill's next batch bounds on a second connection while a batch runs (a
+    server has other cores to find them on; an embedded database has not)."""
     batches_ddl: ClassVar[bool] = False
     """Send a plain migration's DDL in one batch (ncm_sql.deferred): where DDL is transactional,
     in a savepoint; where it is not, only for a journaled step, with its journal (``send_batch``

@@ -13,6 +13,10 @@ The backfill's connection has a step's lock and statement timeouts (``[sql] ddl_
 lock in time is rolled back and run again after a pause, ``ddl_lock_retries`` times in all,
 so it never queues the application behind it. A checkpoint is only moved on from the one its
 batch started at, so a batch some other process already did is rolled back, never done twice.
+
+On a server (the backend's ``reads_ahead``), the next batch's bounds are read on a second
+connection while the batch runs, so the server finds them on its other cores rather than
+between batches; they are only keys, read afresh when the batch size changed meanwhile.
 """
 
 from __future__ import annotations
@@ -105,6 +109,9 @@ class SQLBackfill:
             raise UsageError(f"{ctx.migration.path}: a backfill's name is at most {NAME_LENGTH} characters: "
                              f"give ctx.backfill a shorter name= than {self.point.name!r}")
         self.conn: AsyncConnection | None = None
+        self.reader: AsyncConnection | None = None
+        self.ahead: asyncio.Task[tuple[Any, int, tuple[Any, Any, int]]] | None = None
+        """The next batch's bounds being read on ``reader``: (after key, size, bounds)."""
         self.resets: list[str] = []
         self.transaction: AsyncTransaction | None = None
         self.batch: Batch | None = None
@@ -154,14 +161,20 @@ class SQLBackfill:
                 self.transaction = await self.conn.begin()
         raise AssertionError("unreachable")
 
-    async def _start(self) -> None:
-        """The checkpoint read (or made), and the rows left counted for the ETA, on a connection
-        with the batches' timeouts."""
-        self.conn = await self.backend.engine.connect()
+    async def _connect(self) -> AsyncConnection:
+        """A connection with the batches' timeouts (``resets`` undo them)."""
+        conn = await self.backend.engine.connect()
         settings, self.resets = self.backend.batch_session()
         for setting in settings:
-            await self.conn.exec_driver_sql(setting)
-        await self.conn.commit()
+            await conn.exec_driver_sql(setting)
+        await conn.commit()
+        return conn
+
+    async def _start(self) -> None:
+        """The checkpoint read (or made), and the rows left counted for the ETA."""
+        self.conn = await self._connect()
+        if self.backend.reads_ahead:
+            self.reader = await (await self._connect()).execution_options(isolation_level="AUTOCOMMIT")
         table = self.backend.backfill_table
         async with self.conn.begin():
             where = (table.c.version == self.point.version) & (table.c.name == self.point.name)
@@ -172,14 +185,15 @@ class SQLBackfill:
                 self.point = checkpoint_of(row)
             if self.point.state != DONE:
                 self.point.state = RUNNING
-                left = await self.conn.scalar(self._after(sa.select(sa.func.count()).select_from(self.table)))
+                count = sa.select(sa.func.count()).select_from(self.table)
+                left = await self.conn.scalar(self._after(count, self.point.key_done))
                 self.point.rows_total = self.point.rows_done + int(left or 0)
                 await self._save()
         self.progress = Progress(self.point.rows_total - self.point.rows_done if self.point.rows_total else None,
                                  f"{self.point.version} {self.point.name}")
 
-    def _after(self, query: sa.Select) -> sa.Select:
-        return query if self.point.key_done is None else query.where(self.key > self.point.key_done)
+    def _after(self, query: sa.Select, key: Any) -> sa.Select:
+        return query if key is None else query.where(self.key > key)
 
     async def _next_batch(self) -> Batch:
         self.clock = Clock()
@@ -196,18 +210,45 @@ class SQLBackfill:
         return self.batch
 
     async def _bounds(self) -> tuple[Any, Any, int]:
-        """The next batch's first and last key and its size. The last is found by skipping
-        along the key's index (``OFFSET size - 1``), which reads no row; counting the keys of a
-        full batch instead would cost, on MariaDB, a twentieth of the backfill. Only the final
-        batch, shorter than the rest, is counted."""
-        keys = self._after(sa.select(self.key)).order_by(self.key)
-        size = self.throttle.size
-        lo, hi = (await self.conn.execute(sa.select(keys.limit(1).scalar_subquery(),
-                                                    keys.offset(size - 1).limit(1).scalar_subquery()))).one()
+        """The next batch's first and last key and its size: read ahead during the batch before,
+        or now."""
+        after, size = self.point.key_done, self.throttle.size
+        bounds = await self._read_ahead(after, size)
+        if bounds is None:
+            bounds = await self._read_bounds(self.conn, after, size)
+        if bounds[2] == size and self.reader is not None:
+            self.ahead = asyncio.create_task(self._bounds_ahead(bounds[1], size))
+        return bounds
+
+    async def _bounds_ahead(self, after: Any, size: int) -> tuple[Any, int, tuple[Any, Any, int]]:
+        return after, size, await self._read_bounds(self.reader, after, size)
+
+    async def _read_ahead(self, after: Any, size: int) -> tuple[Any, Any, int] | None:
+        """The bounds read ahead, if they start after ``after`` and are ``size`` keys long. A
+        read that failed leaves the bounds to the batch's own connection from then on."""
+        ahead, self.ahead = self.ahead, None
+        if ahead is None:
+            return None
+        try:
+            read_after, read_size, bounds = await ahead
+        except Exception as exc:
+            log.debug("reading a batch's bounds ahead failed (%s); reading them between batches from now on", exc)
+            await self._close_reader(discard=True)
+            return None
+        return bounds if (read_after, read_size) == (after, size) else None
+
+    async def _read_bounds(self, conn: AsyncConnection, after: Any, size: int) -> tuple[Any, Any, int]:
+        """The first and last key of the ``size`` keys after ``after``. The last is found by
+        skipping along the key's index (``OFFSET size - 1``), which reads no row; counting the
+        keys of a full batch instead would cost, on MariaDB, a twentieth of the backfill. Only
+        the final batch, shorter than the rest, is counted."""
+        keys = self._after(sa.select(self.key), after).order_by(self.key)
+        lo, hi = (await conn.execute(sa.select(keys.limit(1).scalar_subquery(),
+                                               keys.offset(size - 1).limit(1).scalar_subquery()))).one()
         if hi is not None:
             return lo, hi, size
         rest = sa.select(sa.func.min(self.key), sa.func.max(self.key), sa.func.count()).select_from(self.table)
-        lo, hi, count = (await self.conn.execute(self._after(rest))).one()
+        lo, hi, count = (await conn.execute(self._after(rest, after))).one()
         return lo, hi, count
 
     async def _commit(self) -> None:
@@ -247,6 +288,7 @@ class SQLBackfill:
         if self.conn is None:
             return
         try:
+            await self._close_reader()
             if self.transaction is not None:
                 if ok and self.batch is not None:
                     await self._commit()
@@ -254,13 +296,28 @@ class SQLBackfill:
                     await self.transaction.rollback()
         finally:
             conn, self.conn, self.transaction, self.batch = self.conn, None, None, None
-            try:
-                if self.resets and not conn.invalidated:
-                    for reset in self.resets:
-                        await conn.exec_driver_sql(reset)
-                    await conn.commit()
-            finally:
-                await conn.close()
+            await self._release(conn)
+
+    async def _close_reader(self, discard: bool = False) -> None:
+        """The read-ahead connection closed; one with a read still under way (cancelled now),
+        or that failed, is discarded."""
+        ahead, reader, self.ahead, self.reader = self.ahead, self.reader, None, None
+        if ahead is not None:
+            discard = discard or not ahead.done()
+            ahead.cancel()
+            await asyncio.gather(ahead, return_exceptions=True)
+        if reader is not None:
+            await (reader.invalidate() if discard else self._release(reader))
+
+    async def _release(self, conn: AsyncConnection) -> None:
+        """A connection's timeouts reset and it is closed."""
+        try:
+            if self.resets and not conn.invalidated:
+                for reset in self.resets:
+                    await conn.exec_driver_sql(reset)
+                await conn.commit()
+        finally:
+            await conn.close()
 
 
 async def read_checkpoints(backend: SQLBackend) -> list[Checkpoint]:
