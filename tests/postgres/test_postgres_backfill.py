@@ -18,7 +18,7 @@ class TestPostgresBackfill(BackfillWorkers):
         return sql_counters(url)
 
 
-KILLING_THE_READER = '''"""Add one to every item's counter; the first batch ends the connection reading bounds ahead."""
+KILLING_THE_READER = '''"""Add one to every item's counter; the second batch ends the connection reading bounds ahead."""
 type = "data"
 
 READERS = ("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() "
@@ -29,7 +29,7 @@ async def upgrade(ctx):
     await ctx.execute("CREATE TABLE killed (n integer NOT NULL)")
     async for batch in ctx.backfill("items", key="id", size=10):
         await batch.execute("UPDATE items SET n = n + 1 WHERE id BETWEEN :lo AND :hi")
-        if batch.lo == 1:
+        if batch.lo == 11:
             await batch.execute(f"INSERT INTO killed {READERS}")
 '''
 

@@ -109,7 +109,9 @@ class SQLBackfill:
             raise UsageError(f"{ctx.migration.path}: a backfill's name is at most {NAME_LENGTH} characters: "
                              f"give ctx.backfill a shorter name= than {self.point.name!r}")
         self.conn: AsyncConnection | None = None
+        self.reads_ahead = self.backend.reads_ahead
         self.reader: AsyncConnection | None = None
+        """Opened by the first read ahead, so that its connecting too is done during a batch."""
         self.ahead: asyncio.Task[tuple[Any, int, tuple[Any, Any, int]]] | None = None
         """The next batch's bounds being read on ``reader``: (after key, size, bounds)."""
         self.resets: list[str] = []
@@ -173,8 +175,6 @@ class SQLBackfill:
     async def _start(self) -> None:
         """The checkpoint read (or made), and the rows left counted for the ETA."""
         self.conn = await self._connect()
-        if self.backend.reads_ahead:
-            self.reader = await (await self._connect()).execution_options(isolation_level="AUTOCOMMIT")
         table = self.backend.backfill_table
         async with self.conn.begin():
             where = (table.c.version == self.point.version) & (table.c.name == self.point.name)
@@ -216,11 +216,13 @@ class SQLBackfill:
         bounds = await self._read_ahead(after, size)
         if bounds is None:
             bounds = await self._read_bounds(self.conn, after, size)
-        if bounds[2] == size and self.reader is not None:
+        if bounds[2] == size and self.reads_ahead:
             self.ahead = asyncio.create_task(self._bounds_ahead(bounds[1], size))
         return bounds
 
     async def _bounds_ahead(self, after: Any, size: int) -> tuple[Any, int, tuple[Any, Any, int]]:
+        if self.reader is None:
+            self.reader = await (await self._connect()).execution_options(isolation_level="AUTOCOMMIT")
         return after, size, await self._read_bounds(self.reader, after, size)
 
     async def _read_ahead(self, after: Any, size: int) -> tuple[Any, Any, int] | None:
@@ -233,6 +235,7 @@ class SQLBackfill:
             read_after, read_size, bounds = await ahead
         except Exception as exc:
             log.debug("reading a batch's bounds ahead failed (%s); reading them between batches from now on", exc)
+            self.reads_ahead = False
             await self._close_reader(discard=True)
             return None
         return bounds if (read_after, read_size) == (after, size) else None
@@ -301,11 +304,12 @@ class SQLBackfill:
     async def _close_reader(self, discard: bool = False) -> None:
         """The read-ahead connection closed; one with a read still under way (cancelled now),
         or that failed, is discarded."""
-        ahead, reader, self.ahead, self.reader = self.ahead, self.reader, None, None
+        ahead, self.ahead = self.ahead, None
         if ahead is not None:
             discard = discard or not ahead.done()
             ahead.cancel()
             await asyncio.gather(ahead, return_exceptions=True)
+        reader, self.reader = self.reader, None
         if reader is not None:
             await (reader.invalidate() if discard else self._release(reader))
 
