@@ -5,6 +5,9 @@ the batch's ``bulk_write`` and its checkpoint in ``ncm_backfills`` commit in one
 so a batch is done exactly once however the process dies; a standalone server has no
 transactions, so there the batch is written, then its checkpoint, and a batch cut off between
 the two is done again: the update's filter must skip done documents (the template's does).
+
+The next batch's bounds are read while the batch runs (outside its session, which is the
+batch's alone), so the server finds them beside the batch's writes rather than between batches.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from ncm_core.history import now
 from ncm_core.progress import Progress
 from ncm_mongo import documents
 from ncm_mongo.context import after
+
+NOT_READ = object()
+"""What ``_read_ahead`` gives when the bounds must be read now."""
 
 if TYPE_CHECKING:
     from pymongo.asynchronous.client_session import AsyncClientSession
@@ -68,6 +74,9 @@ class MongoBackfill:
         self.throttle = self.options.throttle(size)
         self.point = Checkpoint(ctx.migration.version, name or self.coll.name)
         self.session: AsyncClientSession | None = None
+        self.ahead: asyncio.Task[tuple[Any, int, dict[str, Any] | None]] | None = None
+        """The next batch's bounds being read: (after ``_id``, size, bounds)."""
+        self.reads_ahead = True
         self.batch: Batch | None = None
         self.clock = Clock()
         self.progress: Progress | None = None
@@ -106,19 +115,45 @@ class MongoBackfill:
 
     async def _bounds(self) -> dict[str, Any] | None:
         """The next batch's first and last ``_id`` and its size, or None when no document is
-        left. The last is found by skipping along the ``_id`` index, which reads no document
+        left: read ahead during the batch before, or now."""
+        key, size = self.point.key_done, self.throttle.size
+        bounds = await self._read_ahead(key, size)
+        if bounds is NOT_READ:
+            bounds = await self._read_bounds(key, size, self.session)
+        if bounds is not None and bounds["n"] == size and self.reads_ahead:
+            self.ahead = asyncio.create_task(self._bounds_ahead(bounds["hi"], size))
+        return bounds
+
+    async def _bounds_ahead(self, key: Any, size: int) -> tuple[Any, int, dict[str, Any] | None]:
+        return key, size, await self._read_bounds(key, size, None)
+
+    async def _read_ahead(self, key: Any, size: int) -> Any:
+        """The bounds read ahead, if they start after ``key`` and are ``size`` long (else
+        NOT_READ). A read that failed leaves the bounds to be read between batches from then on."""
+        ahead, self.ahead = self.ahead, None
+        if ahead is None:
+            return NOT_READ
+        try:
+            read_key, read_size, bounds = await ahead
+        except PyMongoError:
+            self.reads_ahead = False
+            return NOT_READ
+        return bounds if (read_key, read_size) == (key, size) else NOT_READ
+
+    async def _read_bounds(self, key: Any, size: int, session: AsyncClientSession | None) -> dict[str, Any] | None:
+        """The last ``_id`` is found by skipping along the ``_id`` index, which reads no document
         (grouping a batch's ``_id`` instead cost a twelfth of the backfill); only the final
         batch, shorter than the rest, is counted."""
-        match, size = after(self.filter, self.point.key_done), self.throttle.size
-        first = await self.coll.find_one(match, {"_id": 1}, sort=[("_id", 1)], session=self.session)
+        match = after(self.filter, key)
+        first = await self.coll.find_one(match, {"_id": 1}, sort=[("_id", 1)], session=session)
         if first is None:
             return None
         last = await self.coll.find(match, {"_id": 1}, sort=[("_id", 1)], skip=size - 1, limit=1,
-                                    session=self.session).to_list()
+                                    session=session).to_list()
         if last:
             return {"lo": first["_id"], "hi": last[0]["_id"], "n": size}
         pipeline = [{"$match": match}, {"$group": {"_id": None, "hi": {"$max": "$_id"}, "n": {"$sum": 1}}}]
-        rest = await (await self.coll.aggregate(pipeline, session=self.session)).to_list()
+        rest = await (await self.coll.aggregate(pipeline, session=session)).to_list()
         return {"lo": first["_id"], "hi": rest[0]["hi"], "n": rest[0]["n"]} if rest else None
 
     async def _start(self) -> None:
@@ -180,6 +215,10 @@ class MongoBackfill:
         if self.session is None:
             return
         try:
+            if self.ahead is not None:
+                self.ahead.cancel()
+                await asyncio.gather(self.ahead, return_exceptions=True)
+                self.ahead = None
             if self.batch is not None:
                 if ok:
                     await self._commit()
