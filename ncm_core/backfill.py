@@ -18,10 +18,12 @@ migration lock, while its batches run: the migration lock is taken only for its 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +31,8 @@ from typing import Any
 
 from ncm_core.errors import LockTimeout
 from ncm_core.history import now
+
+log = logging.getLogger("ncm")
 
 RUNNING, DONE, DEFERRED = "running", "done", "deferred"
 """A checkpoint's state: batches under way (or interrupted), all done, or left by
@@ -177,3 +181,51 @@ class Clock:
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
+
+
+NOT_READ = object()
+"""What :meth:`ReadAhead.take` gives when the bounds must be read now."""
+
+
+class ReadAhead:
+    """A backfill's next batch bounds, read while the batch runs, so that the server finds
+    them beside the batch's work rather than between batches. They are only used when the
+    next batch starts after the same key and is as long (the throttle may have changed the
+    size meanwhile); a read that fails turns reading ahead off, and the bounds are read
+    between batches from then on."""
+
+    def __init__(self, on: bool = True) -> None:
+        self.on = on
+        self.task: asyncio.Task[tuple[Any, int, Any]] | None = None
+
+    def start(self, key: Any, size: int, read: Callable[[Any, int], Awaitable[Any]]) -> None:
+        """``read(key, size)``: the bounds of the ``size`` keys after ``key``."""
+        if self.on:
+            self.task = asyncio.create_task(self._read(key, size, read))
+
+    @staticmethod
+    async def _read(key: Any, size: int, read: Callable[[Any, int], Awaitable[Any]]) -> tuple[Any, int, Any]:
+        return key, size, await read(key, size)
+
+    async def take(self, key: Any, size: int) -> Any:
+        """The bounds read ahead for the batch after ``key`` of ``size``, or NOT_READ."""
+        task, self.task = self.task, None
+        if task is None:
+            return NOT_READ
+        try:
+            read_key, read_size, bounds = await task
+        except Exception as exc:
+            log.debug("reading a batch's bounds ahead failed (%s); reading them between batches from now on", exc)
+            self.on = False
+            return NOT_READ
+        return bounds if (read_key, read_size) == (key, size) else NOT_READ
+
+    async def stop(self) -> bool:
+        """Whether a read was still under way (it is cancelled)."""
+        task, self.task = self.task, None
+        if task is None:
+            return False
+        cut = not task.done()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return cut

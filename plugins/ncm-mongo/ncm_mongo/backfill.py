@@ -6,8 +6,8 @@ so a batch is done exactly once however the process dies; a standalone server ha
 transactions, so there the batch is written, then its checkpoint, and a batch cut off between
 the two is done again: the update's filter must skip done documents (the template's does).
 
-The next batch's bounds are read while the batch runs (outside its session, which is the
-batch's alone), so the server finds them beside the batch's writes rather than between batches.
+The next batch's bounds are read while the batch runs, outside its session, which is the
+batch's alone (:class:`ncm_core.backfill.ReadAhead`).
 """
 
 from __future__ import annotations
@@ -21,14 +21,11 @@ from bson import json_util
 from pymongo import UpdateMany
 from pymongo.errors import PyMongoError
 
-from ncm_core.backfill import DONE, RUNNING, BackfillStopped, Checkpoint, Clock
+from ncm_core.backfill import DONE, NOT_READ, RUNNING, BackfillStopped, Checkpoint, Clock, ReadAhead
 from ncm_core.history import now
 from ncm_core.progress import Progress
 from ncm_mongo import documents
 from ncm_mongo.context import after
-
-NOT_READ = object()
-"""What ``_read_ahead`` gives when the bounds must be read now."""
 
 if TYPE_CHECKING:
     from pymongo.asynchronous.client_session import AsyncClientSession
@@ -74,9 +71,7 @@ class MongoBackfill:
         self.throttle = self.options.throttle(size)
         self.point = Checkpoint(ctx.migration.version, name or self.coll.name)
         self.session: AsyncClientSession | None = None
-        self.ahead: asyncio.Task[tuple[Any, int, dict[str, Any] | None]] | None = None
-        """The next batch's bounds being read: (after ``_id``, size, bounds)."""
-        self.reads_ahead = True
+        self.ahead = ReadAhead()
         self.batch: Batch | None = None
         self.clock = Clock()
         self.progress: Progress | None = None
@@ -117,28 +112,12 @@ class MongoBackfill:
         """The next batch's first and last ``_id`` and its size, or None when no document is
         left: read ahead during the batch before, or now."""
         key, size = self.point.key_done, self.throttle.size
-        bounds = await self._read_ahead(key, size)
+        bounds = await self.ahead.take(key, size)
         if bounds is NOT_READ:
             bounds = await self._read_bounds(key, size, self.session)
-        if bounds is not None and bounds["n"] == size and self.reads_ahead:
-            self.ahead = asyncio.create_task(self._bounds_ahead(bounds["hi"], size))
+        if bounds is not None and bounds["n"] == size:
+            self.ahead.start(bounds["hi"], size, lambda key, size: self._read_bounds(key, size, None))
         return bounds
-
-    async def _bounds_ahead(self, key: Any, size: int) -> tuple[Any, int, dict[str, Any] | None]:
-        return key, size, await self._read_bounds(key, size, None)
-
-    async def _read_ahead(self, key: Any, size: int) -> Any:
-        """The bounds read ahead, if they start after ``key`` and are ``size`` long (else
-        NOT_READ). A read that failed leaves the bounds to be read between batches from then on."""
-        ahead, self.ahead = self.ahead, None
-        if ahead is None:
-            return NOT_READ
-        try:
-            read_key, read_size, bounds = await ahead
-        except PyMongoError:
-            self.reads_ahead = False
-            return NOT_READ
-        return bounds if (read_key, read_size) == (key, size) else NOT_READ
 
     async def _read_bounds(self, key: Any, size: int, session: AsyncClientSession | None) -> dict[str, Any] | None:
         """The last ``_id`` is found by skipping along the ``_id`` index, which reads no document
@@ -215,10 +194,7 @@ class MongoBackfill:
         if self.session is None:
             return
         try:
-            if self.ahead is not None:
-                self.ahead.cancel()
-                await asyncio.gather(self.ahead, return_exceptions=True)
-                self.ahead = None
+            await self.ahead.stop()
             if self.batch is not None:
                 if ok:
                     await self._commit()

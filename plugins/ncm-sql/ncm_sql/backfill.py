@@ -15,8 +15,7 @@ so it never queues the application behind it. A checkpoint is only moved on from
 batch started at, so a batch some other process already did is rolled back, never done twice.
 
 On a server (the backend's ``reads_ahead``), the next batch's bounds are read on a second
-connection while the batch runs, so the server finds them on its other cores rather than
-between batches; they are only keys, read afresh when the batch size changed meanwhile.
+connection while the batch runs (:class:`ncm_core.backfill.ReadAhead`).
 """
 
 from __future__ import annotations
@@ -28,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ncm_core.backfill import DONE, RUNNING, BackfillStopped, Checkpoint, Clock, decode_key, encode_key
+from ncm_core.backfill import (DONE, NOT_READ, RUNNING, BackfillStopped, Checkpoint, Clock, ReadAhead, decode_key,
+                               encode_key)
 from ncm_core.errors import UsageError
 from ncm_core.step import FAILURES
 from ncm_core.history import now
@@ -109,11 +109,9 @@ class SQLBackfill:
             raise UsageError(f"{ctx.migration.path}: a backfill's name is at most {NAME_LENGTH} characters: "
                              f"give ctx.backfill a shorter name= than {self.point.name!r}")
         self.conn: AsyncConnection | None = None
-        self.reads_ahead = self.backend.reads_ahead
+        self.ahead = ReadAhead(self.backend.reads_ahead)
         self.reader: AsyncConnection | None = None
         """Opened by the first read ahead, so that its connecting too is done during a batch."""
-        self.ahead: asyncio.Task[tuple[Any, int, tuple[Any, Any, int]]] | None = None
-        """The next batch's bounds being read on ``reader``: (after key, size, bounds)."""
         self.resets: list[str] = []
         self.transaction: AsyncTransaction | None = None
         self.batch: Batch | None = None
@@ -213,32 +211,24 @@ class SQLBackfill:
         """The next batch's first and last key and its size: read ahead during the batch before,
         or now."""
         after, size = self.point.key_done, self.throttle.size
-        bounds = await self._read_ahead(after, size)
-        if bounds is None:
+        bounds = await self.ahead.take(after, size)
+        if bounds is NOT_READ:
             bounds = await self._read_bounds(self.conn, after, size)
-        if bounds[2] == size and self.reads_ahead:
-            self.ahead = asyncio.create_task(self._bounds_ahead(bounds[1], size))
+        if bounds[2] == size:
+            self.ahead.start(bounds[1], size, self._read_ahead)
         return bounds
 
-    async def _bounds_ahead(self, after: Any, size: int) -> tuple[Any, int, tuple[Any, Any, int]]:
-        if self.reader is None:
-            self.reader = await (await self._connect()).execution_options(isolation_level="AUTOCOMMIT")
-        return after, size, await self._read_bounds(self.reader, after, size)
-
-    async def _read_ahead(self, after: Any, size: int) -> tuple[Any, Any, int] | None:
-        """The bounds read ahead, if they start after ``after`` and are ``size`` keys long. A
-        read that failed leaves the bounds to the batch's own connection from then on."""
-        ahead, self.ahead = self.ahead, None
-        if ahead is None:
-            return None
+    async def _read_ahead(self, after: Any, size: int) -> tuple[Any, Any, int]:
+        """The bounds on the read-ahead connection, which a failed read discards."""
         try:
-            read_after, read_size, bounds = await ahead
-        except Exception as exc:
-            log.debug("reading a batch's bounds ahead failed (%s); reading them between batches from now on", exc)
-            self.reads_ahead = False
-            await self._close_reader(discard=True)
-            return None
-        return bounds if (read_after, read_size) == (after, size) else None
+            if self.reader is None:
+                self.reader = await (await self._connect()).execution_options(isolation_level="AUTOCOMMIT")
+            return await self._read_bounds(self.reader, after, size)
+        except Exception:
+            reader, self.reader = self.reader, None
+            if reader is not None:
+                await reader.invalidate()
+            raise
 
     async def _read_bounds(self, conn: AsyncConnection, after: Any, size: int) -> tuple[Any, Any, int]:
         """The first and last key of the ``size`` keys after ``after``. The last is found by
@@ -301,17 +291,12 @@ class SQLBackfill:
             conn, self.conn, self.transaction, self.batch = self.conn, None, None, None
             await self._release(conn)
 
-    async def _close_reader(self, discard: bool = False) -> None:
-        """The read-ahead connection closed; one with a read still under way (cancelled now),
-        or that failed, is discarded."""
-        ahead, self.ahead = self.ahead, None
-        if ahead is not None:
-            discard = discard or not ahead.done()
-            ahead.cancel()
-            await asyncio.gather(ahead, return_exceptions=True)
+    async def _close_reader(self) -> None:
+        """The read-ahead connection closed; one whose read was cut off is discarded."""
+        cut = await self.ahead.stop()
         reader, self.reader = self.reader, None
         if reader is not None:
-            await (reader.invalidate() if discard else self._release(reader))
+            await (reader.invalidate() if cut else self._release(reader))
 
     async def _release(self, conn: AsyncConnection) -> None:
         """A connection's timeouts reset and it is closed."""
