@@ -1,11 +1,18 @@
 """Resumable batched backfills on a MongoDB replica set (tests/backfill_scenario.py): each batch
 one bulk_write, committed with its checkpoint in one transaction."""
 
+import random
+import time
+from collections import Counter
+
 import pytest
-from pymongo import MongoClient
+from pymongo import AsyncMongoClient, MongoClient
+
+from ncm_core.backfill import Checkpoint
+from ncm_mongo.backfill import Count
 
 from backfill_scenario import HEADER, KEYS, BackfillWorkers
-from faults import ncm
+from faults import Child, ncm
 
 ITEMS = '''"""Items with a counter."""
 
@@ -50,13 +57,13 @@ class TestMongoBackfill(BackfillWorkers):
         return mongo_url
 
     def killed_at(self, url, project, monkeypatch, batch):
-        """The killed run's transaction stays open on the server for a minute, and dropping the
-        test's database would wait for it: its session (in the checkpoint) is killed, as the
-        next ncm run would kill it."""
+        """The killed run's transactions stay open on the server for a minute, and dropping the
+        test's database would wait for them: their sessions (in the checkpoint's slots) are
+        killed, as the next ncm run would kill them."""
         super().killed_at(url, project, monkeypatch, batch)
         with MongoClient(url) as client:
-            lsid = client.get_default_database().ncm_backfills.find_one({"_id": "002_fill/items"})["lsid"]
-            client.admin.command("killSessions", [lsid])
+            slots = client.get_default_database().ncm_backfills.find({"version": "002_fill"})
+            client.admin.command("killSessions", [slot["lsid"] for slot in slots])
 
     def counters(self, url):
         with MongoClient(url) as client:
@@ -73,3 +80,96 @@ def test_a_backfill_runs_on_a_standalone_server_without_transactions(standalone_
     assert done.returncode == 0, done.stderr
     with MongoClient(standalone_url) as client:
         assert {d["n"] for d in client.get_default_database().items.find()} == {1}
+
+
+async def test_the_documents_left_are_counted_as_they_were_when_the_checkpoint_was_written(mongo_url):
+    """The count runs beside the first batches, whose writes (here: documents the filter no
+    longer matches) must not shrink the total."""
+    client = AsyncMongoClient(mongo_url)
+    try:
+        items = client.get_default_database().items
+        await items.insert_many([{"_id": k, "done": False} for k in range(100)])
+        async with client.start_session() as session:
+            await client.get_default_database().ncm_backfills.insert_one({"_id": "001/items"}, session=session)
+            written = session.operation_time
+        await items.update_many({"_id": {"$lt": 40}}, {"$set": {"done": True}})
+        point, left = Checkpoint("001", "items"), Count(items, {"done": False})
+        left.start(point, written)
+        await left.task
+        left.take(point, None)
+        assert point.rows_total == 100
+    finally:
+        await client.close()
+
+
+MANY_ITEMS = '''"""20,000 items with a counter."""
+
+
+async def upgrade(ctx):
+    await ctx.db.items.insert_many([{"_id": k, "n": 0} for k in range(20_000)], session=ctx.session)
+'''
+COUNTING = '''"""Count each document's updates: no filter skips the done ones, so twice shows as 2."""
+type = "data"
+
+
+async def upgrade(ctx):
+    async for batch in ctx.backfill("items", size=200):
+        await batch.update_many({"$inc": {"n": 1}})
+'''
+
+
+def rows_done(url: str) -> int:
+    with MongoClient(url) as client:
+        return max((slot["rows_done"] for slot in client.get_default_database().ncm_backfills.find()), default=0)
+
+
+def test_kill_9_at_random_moments_leaves_every_document_updated_once(mongo_url, migrations_dir):
+    """Killed while a batch writes, while the one before commits, or between: no document is
+    updated twice, nor left out, and each run starts where the last stopped."""
+    seed = random.randrange(1 << 30)
+    moments = random.Random(seed)
+    migrations_dir.mkdir(exist_ok=True)
+    (migrations_dir / "001_items.py").write_text(MANY_ITEMS)
+    assert ncm(mongo_url, migrations_dir, "run").returncode == 0
+    (migrations_dir / "002_count.py").write_text(COUNTING)
+    reached = [0]
+    for _ in range(3):
+        child = Child(mongo_url, migrations_dir, "run")
+        deadline = time.monotonic() + 60
+        while rows_done(mongo_url) <= reached[-1] and child.process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(moments.uniform(0, 0.05))
+        child.kill_group()
+        child.finish()
+        reached.append(rows_done(mongo_url))
+    done = ncm(mongo_url, migrations_dir, "run")
+    assert done.returncode == 0, done.stderr
+    with MongoClient(mongo_url) as client:
+        counts = Counter(d["n"] for d in client.get_default_database().items.find())
+    assert counts == {1: 20_000}, f"seed {seed}, checkpoints {reached}"
+    assert reached == sorted(reached) and reached[-1] < 20_000, f"seed {seed}, checkpoints {reached}"
+
+
+TALLYING = '''"""Each batch also counts itself in one document outside its range."""
+type = "data"
+from pymongo import UpdateMany, UpdateOne
+
+
+async def upgrade(ctx):
+    async for batch in ctx.backfill("items", size=10):
+        await batch.bulk_write([UpdateOne({"_id": 0}, {"$inc": {"batches": 1}}, upsert=True),
+                                UpdateMany(batch.range, {"$inc": {"n": 1}})])
+'''
+
+
+def test_a_bulk_write_outside_the_batch_s_range_waits_for_the_batch_before_to_commit(mongo_url, migrations_dir):
+    """Two batches in flight at once would both write document 0: the second would conflict."""
+    migrations_dir.mkdir(exist_ok=True)
+    (migrations_dir / "001_items.py").write_text(ITEMS)
+    (migrations_dir / "002_tally.py").write_text(TALLYING)
+    done = ncm(mongo_url, migrations_dir, "run")
+    assert done.returncode == 0, done.stderr
+    with MongoClient(mongo_url) as client:
+        items = client.get_default_database().items
+        assert items.find_one({"_id": 0})["batches"] == 10
+        assert {d["n"] for d in items.find({"_id": {"$gt": 0}})} == {1}

@@ -155,9 +155,9 @@ class MongoBackend(Backend):
             await self._collection(documents.AUDIT).insert_one(documents.audit_document(entry))
 
     async def read_backfills(self) -> list[Checkpoint]:
-        from ncm_mongo.backfill import checkpoint_of
+        from ncm_mongo.backfill import latest
 
-        return [checkpoint_of(d) async for d in self._collection(documents.BACKFILLS).find()]
+        return latest(await self._collection(documents.BACKFILLS).find().to_list())
 
     async def clear_backfills(self, version: str) -> None:
         async with self.backfill_options.recording():

@@ -13,7 +13,7 @@ batch's alone (:class:`ncm_core.backfill.ReadAhead`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
@@ -21,13 +21,14 @@ from bson import json_util
 from pymongo import UpdateMany
 from pymongo.errors import PyMongoError
 
-from ncm_core.backfill import DONE, NOT_READ, RUNNING, BackfillStopped, Checkpoint, Clock, ReadAhead
+from ncm_core.backfill import DONE, NOT_READ, RUNNING, BackfillStopped, Checkpoint, Clock, ReadAhead, log
 from ncm_core.history import now
 from ncm_core.progress import Progress
 from ncm_mongo import documents
 from ncm_mongo.context import after
 
 if TYPE_CHECKING:
+    from bson.timestamp import Timestamp
     from pymongo.asynchronous.client_session import AsyncClientSession
     from pymongo.asynchronous.collection import AsyncCollection
 
@@ -35,31 +36,48 @@ if TYPE_CHECKING:
 
 
 class Batch:
-    """One ``_id`` range, ``lo`` to ``hi`` inclusive, ``count`` documents; ``range`` is its filter."""
+    """One ``_id`` range, ``lo`` to ``hi`` inclusive, ``count`` documents; ``range`` is its filter.
+    ``session`` holds the batch's transaction: write through :meth:`bulk_write`, which knows
+    when the batch before has committed."""
 
-    def __init__(self, coll: AsyncCollection[Any], session: AsyncClientSession, lo: Any, hi: Any, count: int) -> None:
+    def __init__(self, coll: AsyncCollection[Any], session: AsyncClientSession, lo: Any, hi: Any, count: int,
+                 settled: Callable[[], Awaitable[None]]) -> None:
         self.coll, self.session, self.lo, self.hi, self.count = coll, session, lo, hi, count
         self.range: dict[str, Any] = {"_id": {"$gte": lo, "$lte": hi}}
         self.rows = 0
         """Documents the batch's writes modified."""
+        self._settled = settled
 
     def within(self, filter: Mapping[str, Any] | None) -> dict[str, Any]:
         return {"$and": [self.range, dict(filter)]} if filter else dict(self.range)
 
     async def update_many(self, update: Mapping[str, Any] | Sequence[Mapping[str, Any]],
                           filter: Mapping[str, Any] | None = None) -> Any:
-        """``update`` on the batch's documents that match ``filter``: one ``bulk_write``."""
-        return await self.bulk_write([UpdateMany(self.within(filter), update)])
+        """``update`` on the batch's documents that match ``filter``: one ``bulk_write``. It
+        writes within ``range`` only, so it runs while the batch before is still committing."""
+        return await self._write([UpdateMany(self.within(filter), update)])
 
     async def bulk_write(self, requests: list[Any]) -> Any:
-        """Write requests of your own (keep them within ``range``), in the batch's transaction."""
+        """Write requests of your own (keep them within ``range``), in the batch's transaction;
+        they wait for the batch before to be committed, in case they touch its documents."""
+        await self._settled()
+        return await self._write(requests)
+
+    async def _write(self, requests: list[Any]) -> Any:
         result = await self.coll.bulk_write(requests, ordered=False, session=self.session)
         self.rows += result.modified_count
         return result
 
 
 class MongoBackfill:
-    """``async for batch in ctx.backfill("users", size=10_000): await batch.update_many(...)``."""
+    """``async for batch in ctx.backfill("users", size=10_000): await batch.update_many(...)``.
+
+    On a replica set, a batch's commit runs while the next batch writes (the commit of 10,000
+    documents took 15 ms, a tenth of their batch). So two sessions take turns, and each keeps
+    its checkpoint in a document of its own (``slot`` 0 and 1): two transactions in flight
+    never write the same document. A batch is committed only after the one before it, so the
+    slot with more rows done is the checkpoint.
+    """
 
     def __init__(self, ctx: MongoStepContext, collection: str, size: int, name: str | None,
                  filter: Mapping[str, Any] | None) -> None:
@@ -70,21 +88,23 @@ class MongoBackfill:
         self.checkpoints = self.backend.db.get_collection(documents.BACKFILLS, codec_options=documents.UTC)
         self.throttle = self.options.throttle(size)
         self.point = Checkpoint(ctx.migration.version, name or self.coll.name)
-        self.session: AsyncClientSession | None = None
+        self.sessions: list[AsyncClientSession] = []
+        self.slot = 0
+        """The slot (and session) of the next batch."""
+        self.written = [0, 0]
+        """The rows done each slot's document holds, which its next write expects to find."""
+        self.committing: asyncio.Task[None] | None = None
         self.ahead = ReadAhead()
+        self.counting = Count(self.coll, filter)
         self.batch: Batch | None = None
         self.clock = Clock()
         self.progress: Progress | None = None
-
-    @property
-    def _id(self) -> str:
-        return f"{self.point.version}/{self.point.name}"
 
     def __aiter__(self) -> MongoBackfill:
         return self
 
     async def __anext__(self) -> Batch:
-        if self.session is None:
+        if not self.sessions:
             await self._start()
         elif self.batch is not None:
             await self._commit()
@@ -97,24 +117,26 @@ class MongoBackfill:
                 await asyncio.sleep(self.throttle.pause)
         if self.point.state != DONE:
             self.clock = Clock()
-            bounds = await self._bounds()
+            session = self.sessions[self.slot % len(self.sessions)]
+            bounds = await self._bounds(session)
             if bounds is not None:
                 if self.backend.transactions:
-                    await self.session.start_transaction()
-                self.batch = Batch(self.coll, self.session, bounds["lo"], bounds["hi"], bounds["n"])
+                    await session.start_transaction()
+                self.batch = Batch(self.coll, session, bounds["lo"], bounds["hi"], bounds["n"], self._settle)
                 return self.batch
+            await self._settle()
             self.point.state = DONE
-            await self._save()
+            await self._save_all()
         await self.close(ok=True)
         raise StopAsyncIteration
 
-    async def _bounds(self) -> dict[str, Any] | None:
+    async def _bounds(self, session: AsyncClientSession) -> dict[str, Any] | None:
         """The next batch's first and last ``_id`` and its size, or None when no document is
         left: read ahead during the batch before, or now."""
         key, size = self.point.key_done, self.throttle.size
         bounds = await self.ahead.take(key, size)
         if bounds is NOT_READ:
-            bounds = await self._read_bounds(key, size, self.session)
+            bounds = await self._read_bounds(key, size, session)
         if bounds is not None and bounds["n"] == size:
             self.ahead.start(bounds["hi"], size, lambda key, size: self._read_bounds(key, size, None))
         return bounds
@@ -137,17 +159,22 @@ class MongoBackfill:
 
     async def _start(self) -> None:
         """The checkpoint read (or written, which makes ``ncm_backfills`` the first time, outside
-        any transaction), and the documents left counted for the ETA."""
-        self.session = self.backend.client.start_session()
-        found = await self.checkpoints.find_one({"_id": self._id})
-        if found is not None:
-            self.point = checkpoint_of(found)
-            await self._end_abandoned(found.get("lsid"))
+        any transaction), and the documents left counted for the ETA (while the first batches
+        run, on a replica set)."""
+        self.sessions = [self.backend.client.start_session() for _ in range(2 if self.backend.transactions else 1)]
+        found = await self.checkpoints.find({"_id": {"$in": [slot_id(self.point, 0), slot_id(self.point, 1)]}}).to_list()
+        if found:
+            self.point = latest(found)[0]
+            for document in found:
+                await self._end_abandoned(document.get("lsid"))
         if self.point.state != DONE:
             self.point.state = RUNNING
-            left = await self.coll.count_documents(after(self.filter, self.point.key_done))
-            self.point.rows_total = self.point.rows_done + left
-            await self._save()
+            if self.backend.transactions:
+                await self._save_all()
+                self.counting.start(self.point, self.sessions[-1].operation_time)
+            else:
+                await self.counting.now(self.point)
+                await self._save_all()
         self.progress = Progress(self.point.rows_total - self.point.rows_done if self.point.rows_total else None,
                                  f"{self.point.version} {self.point.name}")
 
@@ -161,48 +188,147 @@ class MongoBackfill:
             await self.backend.client.admin.command("killSessions", [lsid])
 
     async def _commit(self) -> None:
-        batch, elapsed, started_at = self.batch, self.clock.elapsed(), self.point.rows_done
+        """The batch's checkpoint written in its transaction, which is then committed once the
+        batch before it is: that commit ends while the next batch runs."""
+        batch, self.batch, elapsed = self.batch, None, self.clock.elapsed()
         self.point.key_done, self.point.rows_done = batch.hi, self.point.rows_done + batch.count
         self.point.seconds += elapsed
-        if not await self._save(started_at):
-            if self.session.in_transaction:
-                await self.session.abort_transaction()
-            self.batch = None
+        self.counting.take(self.point, self.progress)
+        try:
+            kept = await self._save(self.slot, checked=True)
+            await self._settle()
+        except BaseException:
+            await self._abort(batch)
+            raise
+        if not kept:
+            await self._abort(batch)
             raise BackfillStopped(f"{self.point.version}: the checkpoint of {self.point.name} was moved on by another "
                                   f"process; this batch (_id {batch.lo} to {batch.hi}) was aborted")
-        if self.session.in_transaction:
-            await self.session.commit_transaction()
-        self.batch = None
+        self.written[self.slot] = self.point.rows_done
+        self.slot = (self.slot + 1) % len(self.sessions)
         self.throttle.after(elapsed)
+        if batch.session.in_transaction:
+            self.committing = asyncio.create_task(self._end(batch))
+        elif self.progress is not None:
+            self.progress.advance(batch.count)
+
+    async def _end(self, batch: Batch) -> None:
+        await batch.session.commit_transaction()
         if self.progress is not None:
             self.progress.advance(batch.count)
 
-    async def _save(self, rows_done: int | None = None) -> bool:
-        """The checkpoint written; with ``rows_done``, only over the one the batch started at
-        (False when another process moved it on: a claim whose lease it lost, say)."""
+    @staticmethod
+    async def _abort(batch: Batch) -> None:
+        if batch.session.in_transaction:
+            await batch.session.abort_transaction()
+
+    async def _settle(self) -> None:
+        """The commit of the batch before ended (its error raised here)."""
+        task, self.committing = self.committing, None
+        if task is not None:
+            await task
+
+    async def _save(self, slot: int, checked: bool = False) -> bool:
+        """The checkpoint written in ``slot``; ``checked``: only over what this process wrote
+        there last (False when another process moved it on: a claim whose lease it lost, say)."""
+        session, key = self.sessions[slot], slot_id(self.point, slot)
         self.point.updated_at = now()
-        document = {**checkpoint_document(self.point), "lsid": self.session.session_id}
-        if rows_done is None:
-            await self.checkpoints.replace_one({"_id": self._id}, document, upsert=True, session=self.session)
+        document = {**checkpoint_document(self.point), "_id": key, "lsid": session.session_id}
+        if not checked:
+            await self.checkpoints.replace_one({"_id": key}, document, upsert=True, session=session)
             return True
-        found = await self.checkpoints.replace_one({"_id": self._id, "rows_done": rows_done}, document,
-                                                   session=self.session)
+        found = await self.checkpoints.replace_one({"_id": key, "rows_done": self.written[slot]}, document,
+                                                   session=session)
         return found.matched_count == 1
 
+    async def _save_all(self) -> None:
+        for slot in range(len(self.sessions)):
+            await self._save(slot)
+        self.written = [self.point.rows_done] * 2
+
     async def close(self, ok: bool) -> None:
-        """A batch the loop left (``break``) is committed when the step succeeded, else aborted."""
-        if self.session is None:
+        """A batch the loop left (``break``) is committed when the step succeeded, else aborted
+        (ending its session aborts it); the commit of the batch before ends either way."""
+        if not self.sessions:
             return
         try:
             await self.ahead.stop()
-            if self.batch is not None:
+            await self.counting.stop()
+            if ok and self.batch is not None:
+                await self._commit()
+            try:
+                await self._settle()
+            except PyMongoError as exc:
                 if ok:
-                    await self._commit()
-                elif self.session.in_transaction:
-                    await self.session.abort_transaction()
+                    raise
+                log.debug("committing a backfill's last batch failed after its step had: %s", exc)
         finally:
-            session, self.session, self.batch = self.session, None, None
-            await session.end_session()
+            sessions, self.sessions, self.batch = self.sessions, [], None
+            for session in sessions:
+                await session.end_session()
+
+
+class Count:
+    """The documents a backfill has left, for its share and ETA: counted as they were when the
+    checkpoint was written (a snapshot read at that write's cluster time), while the first
+    batches run, whose writes the snapshot does not see. Counting a million documents took
+    0.3 s, 3% of a backfill of them, spent before the first batch. A standalone server gives
+    no cluster time: there the count is made before the first batch."""
+
+    def __init__(self, coll: AsyncCollection[Any], filter: Mapping[str, Any] | None) -> None:
+        self.coll, self.filter = coll, filter
+        self.task: asyncio.Task[int] | None = None
+        self.rows_done = 0
+
+    async def now(self, point: Checkpoint) -> None:
+        point.rows_total = point.rows_done + await self.coll.count_documents(after(self.filter, point.key_done))
+
+    def start(self, point: Checkpoint, time: Timestamp) -> None:
+        """Counting as of ``time`` (the cluster time of the checkpoint's write), in the background."""
+        self.rows_done = point.rows_done
+        self.task = asyncio.create_task(self._at(after(self.filter, point.key_done), time))
+
+    async def _at(self, match: dict[str, Any], time: Timestamp) -> int:
+        reply = await self.coll.database.command(
+            "aggregate", self.coll.name, pipeline=[{"$match": match}, {"$count": "n"}], cursor={},
+            readConcern={"level": "snapshot", "atClusterTime": time})
+        found = reply["cursor"]["firstBatch"]
+        return found[0]["n"] if found else 0
+
+    def take(self, point: Checkpoint, progress: Progress | None) -> None:
+        """Into the checkpoint about to be written, when the count has ended."""
+        if self.task is None or not self.task.done():
+            return
+        task, self.task = self.task, None
+        if task.cancelled() or task.exception() is not None:
+            log.debug("counting the documents a backfill has left failed (%s); its ETA is unknown", task.exception())
+            return
+        point.rows_total = self.rows_done + task.result()
+        if progress is not None:
+            progress.total = task.result()
+
+    async def stop(self) -> None:
+        task, self.task = self.task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+def slot_id(point: Checkpoint, slot: int) -> Any:
+    """Slot 0's ``_id`` is a string, as the one checkpoint of earlier versions was."""
+    key = f"{point.version}/{point.name}"
+    return key if slot == 0 else {"backfill": key, "slot": slot}
+
+
+def latest(found: Iterable[Mapping[str, Any]]) -> list[Checkpoint]:
+    """One checkpoint per backfill: of its slots, the one with more rows done."""
+    points: dict[tuple[str, str], Checkpoint] = {}
+    for document in found:
+        point = checkpoint_of(document)
+        seen = points.get((point.version, point.name))
+        if seen is None or point.rows_done > seen.rows_done:
+            points[(point.version, point.name)] = point
+    return list(points.values())
 
 
 def checkpoint_document(point: Checkpoint) -> dict[str, Any]:

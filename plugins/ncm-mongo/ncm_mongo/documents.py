@@ -19,7 +19,8 @@ HISTORY = "ncm_migrations"
 AUDIT = "ncm_audit"
 LOCK = "ncm_lock"
 BACKFILLS = "ncm_backfills"
-"""The checkpoints of ``ctx.backfill`` (ncm_mongo.backfill), one document per backfill."""
+"""The checkpoints of ``ctx.backfill`` (ncm_mongo.backfill): per backfill, a document for each of
+its sessions (two on a replica set, one on a standalone server)."""
 
 # BSON dates carry no zone; ncm's records are UTC-aware, so read them back that way.
 UTC = CodecOptions(tz_aware=True, tzinfo=timezone.utc)
