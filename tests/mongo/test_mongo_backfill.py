@@ -70,14 +70,19 @@ class TestMongoBackfill(BackfillWorkers):
             return {d["_id"]: d["n"] for d in client.get_default_database().items.find().sort("_id", 1)}
 
 
+def run_migrations(url, migrations_dir, sources):
+    """``sources`` (file name: text) written beside the migrations already there, then ``ncm run``."""
+    migrations_dir.mkdir(exist_ok=True)
+    for name, source in sources.items():
+        (migrations_dir / name).write_text(source)
+    done = ncm(url, migrations_dir, "run")
+    assert done.returncode == 0, done.stderr
+
+
 def test_a_backfill_runs_on_a_standalone_server_without_transactions(standalone_url, migrations_dir, tmp_path,
                                                                       monkeypatch):
     monkeypatch.setenv("NCM_TEST_LOG", str(tmp_path / "batches.log"))
-    migrations_dir.mkdir(exist_ok=True)
-    (migrations_dir / "001_items.py").write_text(ITEMS)
-    (migrations_dir / "002_fill.py").write_text(BACKFILL)
-    done = ncm(standalone_url, migrations_dir, "run")
-    assert done.returncode == 0, done.stderr
+    run_migrations(standalone_url, migrations_dir, {"001_items.py": ITEMS, "002_fill.py": BACKFILL})
     with MongoClient(standalone_url) as client:
         assert {d["n"] for d in client.get_default_database().items.find()} == {1}
 
@@ -128,9 +133,7 @@ def test_kill_9_at_random_moments_leaves_every_document_updated_once(mongo_url, 
     updated twice, nor left out, and each run starts where the last stopped."""
     seed = random.randrange(1 << 30)
     moments = random.Random(seed)
-    migrations_dir.mkdir(exist_ok=True)
-    (migrations_dir / "001_items.py").write_text(MANY_ITEMS)
-    assert ncm(mongo_url, migrations_dir, "run").returncode == 0
+    run_migrations(mongo_url, migrations_dir, {"001_items.py": MANY_ITEMS})
     (migrations_dir / "002_count.py").write_text(COUNTING)
     reached = [0]
     for _ in range(3):
@@ -164,11 +167,7 @@ async def upgrade(ctx):
 
 def test_a_bulk_write_outside_the_batch_s_range_waits_for_the_batch_before_to_commit(mongo_url, migrations_dir):
     """Two batches in flight at once would both write document 0: the second would conflict."""
-    migrations_dir.mkdir(exist_ok=True)
-    (migrations_dir / "001_items.py").write_text(ITEMS)
-    (migrations_dir / "002_tally.py").write_text(TALLYING)
-    done = ncm(mongo_url, migrations_dir, "run")
-    assert done.returncode == 0, done.stderr
+    run_migrations(mongo_url, migrations_dir, {"001_items.py": ITEMS, "002_tally.py": TALLYING})
     with MongoClient(mongo_url) as client:
         items = client.get_default_database().items
         assert items.find_one({"_id": 0})["batches"] == 10

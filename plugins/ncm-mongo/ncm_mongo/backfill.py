@@ -188,15 +188,16 @@ class MongoBackfill:
             await self.backend.client.admin.command("killSessions", [lsid])
 
     async def _commit(self) -> None:
-        """The batch's checkpoint written in its transaction, which is then committed once the
-        batch before it is: that commit ends while the next batch runs."""
+        """Once the batch before is committed, the batch's checkpoint written in its transaction
+        and its commit started: that commit ends while the next batch runs. Nothing is left in
+        flight when this raises."""
         batch, self.batch, elapsed = self.batch, None, self.clock.elapsed()
         self.point.key_done, self.point.rows_done = batch.hi, self.point.rows_done + batch.count
         self.point.seconds += elapsed
         self.counting.take(self.point, self.progress)
         try:
-            kept = await self._save(self.slot, checked=True)
             await self._settle()
+            kept = await self._save(self.slot, checked=True)
         except BaseException:
             await self._abort(batch)
             raise
@@ -233,7 +234,7 @@ class MongoBackfill:
         there last (False when another process moved it on: a claim whose lease it lost, say)."""
         session, key = self.sessions[slot], slot_id(self.point, slot)
         self.point.updated_at = now()
-        document = {**checkpoint_document(self.point), "_id": key, "lsid": session.session_id}
+        document = {"_id": key, **checkpoint_document(self.point), "lsid": session.session_id}
         if not checked:
             await self.checkpoints.replace_one({"_id": key}, document, upsert=True, session=session)
             return True
@@ -332,7 +333,7 @@ def latest(found: Iterable[Mapping[str, Any]]) -> list[Checkpoint]:
 
 
 def checkpoint_document(point: Checkpoint) -> dict[str, Any]:
-    return {"_id": f"{point.version}/{point.name}", "version": point.version, "name": point.name,
+    return {"version": point.version, "name": point.name,
             "key_done": json_util.dumps(point.key_done) if point.key_done is not None else None,
             "rows_done": point.rows_done, "rows_total": point.rows_total, "seconds": point.seconds,
             "state": point.state, "started_at": point.started_at, "updated_at": point.updated_at}
