@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import signal
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -23,7 +26,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from faults import HEADER, Child, ncm, states
 
-__all__ = ["HEADER", "KEYS", "BackfillRuns", "BackfillWorkers", "sql_counters"]
+__all__ = ["HEADER", "KEYS", "BackfillRuns", "BackfillWorkers", "sql_counters", "sql_rows_done"]
 
 KEYS = [3 * i for i in range(1, 101)]
 SQL_ITEMS = '''"""Items with a counter."""
@@ -62,26 +65,62 @@ async def upgrade(ctx):
 '''
 
 
-def sql_counters(url: str) -> dict[int, int]:
-    """Each row's ``n`` by key, read with SQLAlchemy (PostgreSQL, MySQL)."""
-    async def read() -> dict[int, int]:
+SQL_MANY_ITEMS = '''"""20,000 items with a counter."""
+
+
+async def upgrade(ctx):
+    await ctx.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
+    await ctx.execute("INSERT INTO items (id, n) VALUES (:id, 0)", [{"id": k} for k in range(20_000)])
+'''
+SQL_COUNTING = '''"""Count each row's updates: no WHERE skips the done ones, so twice shows as 2."""
+type = "data"
+
+
+async def upgrade(ctx):
+    async for batch in ctx.backfill("items", key="id", size=200):
+        await batch.execute("UPDATE items SET n = n + 1 WHERE id BETWEEN :lo AND :hi")
+'''
+
+
+def sql_rows(url: str, query: str) -> list[sa.Row]:
+    """A query's rows, read with SQLAlchemy (PostgreSQL, MySQL)."""
+    async def read() -> list[sa.Row]:
         engine = create_async_engine(url)
         try:
             async with engine.connect() as conn:
-                return dict((await conn.execute(sa.text("SELECT id, n FROM items ORDER BY id"))).all())
+                return list((await conn.execute(sa.text(query))).all())
         finally:
             await engine.dispose()
 
     return asyncio.run(read())
 
 
+def sql_counters(url: str) -> dict[int, int]:
+    """Each row's ``n`` by key."""
+    return dict(sql_rows(url, "SELECT id, n FROM items ORDER BY id"))
+
+
+def sql_rows_done(url: str) -> int:
+    """The rows done of the one backfill's checkpoint (0 before it has one)."""
+    try:
+        return sql_rows(url, "SELECT max(rows_done) FROM ncm_backfills")[0][0] or 0
+    except sa.exc.ProgrammingError:
+        return 0
+
+
 class BackfillRuns:
     items_source = SQL_ITEMS
     backfill_source = SQL_BACKFILL
     later_source = SQL_LATER
+    many_items_source = SQL_MANY_ITEMS
+    counting_source = SQL_COUNTING
 
     def counters(self, url: str) -> dict[int, int]:
         """Each row's ``n`` by key."""
+        raise NotImplementedError
+
+    def rows_done(self, url: str) -> int:
+        """The rows done of the checkpoint of the one backfill (0 before it has one)."""
         raise NotImplementedError
 
     @pytest.fixture
@@ -139,6 +178,30 @@ class BackfillRuns:
             self.killed_at(url, project, monkeypatch, batch=batch)
         assert ncm(url, project, "run").returncode == 0
         assert self.counters(url) == {k: 1 for k in KEYS}
+
+    def test_kill_9_at_random_moments_leaves_every_row_updated_once(self, url, migrations_dir):
+        """Killed while a batch runs, while the one before commits, or between: no row is
+        updated twice, nor left out, and each run starts where the last stopped."""
+        seed = random.randrange(1 << 30)
+        moments = random.Random(seed)
+        migrations_dir.mkdir(exist_ok=True)
+        (migrations_dir / "001_items.py").write_text(self.many_items_source)
+        assert ncm(url, migrations_dir, "run").returncode == 0
+        (migrations_dir / "002_count.py").write_text(self.counting_source)
+        reached = [0]
+        for _ in range(3):
+            child = Child(url, migrations_dir, "run")
+            deadline = time.monotonic() + 60
+            while self.rows_done(url) <= reached[-1] and child.process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
+            time.sleep(moments.uniform(0, 0.05))
+            child.kill_group()
+            child.finish()
+            reached.append(self.rows_done(url))
+        done = ncm(url, migrations_dir, "run")
+        assert done.returncode == 0, done.stderr
+        assert Counter(self.counters(url).values()) == {1: 20_000}, f"seed {seed}, checkpoints {reached}"
+        assert reached == sorted(reached) and reached[-1] < 20_000, f"seed {seed}, checkpoints {reached}"
 
     def test_status_shows_a_killed_backfill_in_progress_with_its_rows_done(self, url, project, monkeypatch):
         self.killed_at(url, project, monkeypatch, batch=3)

@@ -1,10 +1,6 @@
 """Resumable batched backfills on a MongoDB replica set (tests/backfill_scenario.py): each batch
 one bulk_write, committed with its checkpoint in one transaction."""
 
-import random
-import time
-from collections import Counter
-
 import pytest
 from pymongo import AsyncMongoClient, MongoClient
 
@@ -12,7 +8,7 @@ from ncm_core.backfill import Checkpoint
 from ncm_mongo.backfill import Count
 
 from backfill_scenario import HEADER, KEYS, BackfillWorkers
-from faults import Child, ncm
+from faults import ncm
 
 ITEMS = '''"""Items with a counter."""
 
@@ -41,6 +37,21 @@ async def downgrade(ctx):
     await ctx.db.items.update_many({}, {"$set": {"n": 0}}, session=ctx.session)
 '''
 
+MANY_ITEMS = '''"""20,000 items with a counter."""
+
+
+async def upgrade(ctx):
+    await ctx.db.items.insert_many([{"_id": k, "n": 0} for k in range(20_000)], session=ctx.session)
+'''
+COUNTING = '''"""Count each document's updates: no filter skips the done ones, so twice shows as 2."""
+type = "data"
+
+
+async def upgrade(ctx):
+    async for batch in ctx.backfill("items", size=200):
+        await batch.update_many({"$inc": {"n": 1}})
+'''
+
 LATER = '''"""A collection made after the backfill."""
 
 
@@ -51,6 +62,7 @@ async def upgrade(ctx):
 
 class TestMongoBackfill(BackfillWorkers):
     items_source, backfill_source, later_source = ITEMS, BACKFILL, LATER
+    many_items_source, counting_source = MANY_ITEMS, COUNTING
 
     @pytest.fixture
     def url(self, mongo_url):
@@ -68,6 +80,11 @@ class TestMongoBackfill(BackfillWorkers):
     def counters(self, url):
         with MongoClient(url) as client:
             return {d["_id"]: d["n"] for d in client.get_default_database().items.find().sort("_id", 1)}
+
+    def rows_done(self, url):
+        """The more advanced of the checkpoint's two slots."""
+        with MongoClient(url) as client:
+            return max((slot["rows_done"] for slot in client.get_default_database().ncm_backfills.find()), default=0)
 
 
 def run_migrations(url, migrations_dir, sources):
@@ -105,52 +122,6 @@ async def test_the_documents_left_are_counted_as_they_were_when_the_checkpoint_w
         assert point.rows_total == 100
     finally:
         await client.close()
-
-
-MANY_ITEMS = '''"""20,000 items with a counter."""
-
-
-async def upgrade(ctx):
-    await ctx.db.items.insert_many([{"_id": k, "n": 0} for k in range(20_000)], session=ctx.session)
-'''
-COUNTING = '''"""Count each document's updates: no filter skips the done ones, so twice shows as 2."""
-type = "data"
-
-
-async def upgrade(ctx):
-    async for batch in ctx.backfill("items", size=200):
-        await batch.update_many({"$inc": {"n": 1}})
-'''
-
-
-def rows_done(url: str) -> int:
-    with MongoClient(url) as client:
-        return max((slot["rows_done"] for slot in client.get_default_database().ncm_backfills.find()), default=0)
-
-
-def test_kill_9_at_random_moments_leaves_every_document_updated_once(mongo_url, migrations_dir):
-    """Killed while a batch writes, while the one before commits, or between: no document is
-    updated twice, nor left out, and each run starts where the last stopped."""
-    seed = random.randrange(1 << 30)
-    moments = random.Random(seed)
-    run_migrations(mongo_url, migrations_dir, {"001_items.py": MANY_ITEMS})
-    (migrations_dir / "002_count.py").write_text(COUNTING)
-    reached = [0]
-    for _ in range(3):
-        child = Child(mongo_url, migrations_dir, "run")
-        deadline = time.monotonic() + 60
-        while rows_done(mongo_url) <= reached[-1] and child.process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        time.sleep(moments.uniform(0, 0.05))
-        child.kill_group()
-        child.finish()
-        reached.append(rows_done(mongo_url))
-    done = ncm(mongo_url, migrations_dir, "run")
-    assert done.returncode == 0, done.stderr
-    with MongoClient(mongo_url) as client:
-        counts = Counter(d["n"] for d in client.get_default_database().items.find())
-    assert counts == {1: 20_000}, f"seed {seed}, checkpoints {reached}"
-    assert reached == sorted(reached) and reached[-1] < 20_000, f"seed {seed}, checkpoints {reached}"
 
 
 TALLYING = '''"""Each batch also counts itself in one document outside its range."""

@@ -3,7 +3,7 @@ checkpoint in one InnoDB transaction."""
 
 import pytest
 
-from backfill_scenario import BackfillWorkers, sql_counters
+from backfill_scenario import BackfillWorkers, sql_counters, sql_rows_done
 
 
 class TestMySQLBackfill(BackfillWorkers):
@@ -13,6 +13,9 @@ class TestMySQLBackfill(BackfillWorkers):
 
     def counters(self, url):
         return sql_counters(url)
+
+    def rows_done(self, url):
+        return sql_rows_done(url)
 
     def names_worker(self, worker, pid):
         return worker is not None and worker.startswith("connection ")

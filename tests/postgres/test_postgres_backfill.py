@@ -4,7 +4,7 @@
 import asyncpg
 import pytest
 
-from backfill_scenario import BackfillWorkers, sql_counters
+from backfill_scenario import BackfillWorkers, sql_counters, sql_rows_done
 from test_postgres_backfill_lock_wait import make_items
 from test_postgres_lock_wait import plain
 
@@ -16,6 +16,9 @@ class TestPostgresBackfill(BackfillWorkers):
 
     def counters(self, url):
         return sql_counters(url)
+
+    def rows_done(self, url):
+        return sql_rows_done(url)
 
 
 KILLING_THE_READER = '''"""Add one to every item's counter; the second batch ends the connection reading bounds ahead."""
@@ -47,3 +50,65 @@ async def test_a_backfill_whose_read_ahead_connection_is_killed_finishes_on_its_
         assert {n for (n,) in await conn.fetch("SELECT n FROM items")} == {1}
     finally:
         await conn.close()
+
+
+BREAKING_A_COMMIT = '''"""Add one to every item's counter and give item 35 an owner that does not exist."""
+type = "data"
+
+
+async def upgrade(ctx):
+    async for batch in ctx.backfill("items", key="id", size=10):
+        await batch.execute("UPDATE items SET n = n + 1, owner = CASE WHEN id = 35 THEN 1 END "
+                            "WHERE id BETWEEN :lo AND :hi")
+'''
+
+
+async def test_a_batch_whose_commit_fails_fails_the_backfill_with_the_batches_before_it_kept(
+        database_url, write_migration, runner_factory):
+    """The foreign key is checked at commit (deferred), which ends during the next batch: that
+    batch must be rolled back and the commit's error reported, the checkpoint left at 30 rows."""
+    await make_items(database_url)
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        await conn.execute("CREATE TABLE owners (id integer PRIMARY KEY)")
+        await conn.execute("ALTER TABLE items ADD COLUMN owner integer "
+                           "REFERENCES owners DEFERRABLE INITIALLY DEFERRED")
+        write_migration("001_fill", BREAKING_A_COMMIT)
+        async with runner_factory(database_url) as runner:
+            results = await runner.run_migrations()
+            checkpoints = await runner.db.read_backfills()
+        assert [r["status"] for r in results] == ["failed"], results
+        assert "items_owner_fkey" in str(results[0]), results
+        assert [point.rows_done for point in checkpoints] == [30]
+        counters = dict(await conn.fetch("SELECT id, n FROM items"))
+        assert counters == {i: 1 if i <= 30 else 0 for i in range(1, 101)}
+    finally:
+        await conn.close()
+
+
+TAKING_TURNS = '''"""Add one to every item's counter, noting the connection of each batch."""
+type = "data"
+
+
+async def upgrade(ctx):
+    await ctx.execute("CREATE TABLE turns (lo integer NOT NULL, pid integer NOT NULL)")
+    async for batch in ctx.backfill("items", key="id", size=10):
+        await batch.execute("UPDATE items SET n = n + 1 WHERE id BETWEEN :lo AND :hi")
+        await batch.execute("INSERT INTO turns VALUES (:lo, pg_backend_pid())")
+'''
+
+
+async def test_the_batches_take_turns_on_two_connections_so_a_commit_ends_during_the_next_batch(
+        database_url, write_migration, runner_factory):
+    await make_items(database_url)
+    write_migration("001_fill", TAKING_TURNS)
+    async with runner_factory(database_url) as runner:
+        assert [r["status"] for r in await runner.run_migrations()] == ["applied"]
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        pids = [pid for _, pid in await conn.fetch("SELECT lo, pid FROM turns ORDER BY lo")]
+        assert {n for (n,) in await conn.fetch("SELECT n FROM items")} == {1}
+    finally:
+        await conn.close()
+    assert len(pids) == 10 and len(set(pids)) == 2
+    assert all(a != b for a, b in zip(pids, pids[1:])), pids

@@ -13,6 +13,13 @@ class TestSQLiteBackfill(BackfillWorkers):
         with closing(sqlite3.connect(sa.make_url(url).database)) as conn:
             return dict(conn.execute("SELECT id, n FROM items ORDER BY id"))
 
+    def rows_done(self, url):
+        with closing(sqlite3.connect(sa.make_url(url).database)) as conn:
+            try:
+                return conn.execute("SELECT max(rows_done) FROM ncm_backfills").fetchone()[0] or 0
+            except sqlite3.OperationalError:
+                return 0
+
 
 def test_a_dry_run_shows_the_statement_each_batch_runs(url, migrations_dir, tmp_path, monkeypatch):
     from backfill_scenario import SQL_BACKFILL, SQL_ITEMS

@@ -89,6 +89,9 @@ class SQLBackend(Backend):
     reads_ahead: ClassVar[bool] = True
     """Read a backfill's next batch bounds on a second connection while a batch runs (a
     server has other cores to find them on; an embedded database has not)."""
+    overlaps_commits: ClassVar[bool] = True
+    """Let a backfill's batch commit while the next one runs, on a second connection (a
+    server commits on another core; an embedded database has one writer)."""
     batches_ddl: ClassVar[bool] = False
     """Send a plain migration's DDL in one batch (ncm_sql.deferred): where DDL is transactional,
     in a savepoint; where it is not, only for a journaled step, with its journal (``send_batch``

@@ -3,7 +3,12 @@
 Each batch runs on a connection of the backfill's own, in its own transaction, which also
 updates the backfill's row in ``ncm_backfills``: on PostgreSQL, SQLite and MariaDB/MySQL
 (InnoDB) the batch and its checkpoint commit together, so a batch is done exactly once however
-the process dies. The batch is committed when the loop asks for the next one (or ends). On PostgreSQL a batch's
+the process dies. The batch is committed when the loop asks for the next one (or ends). On a
+server (the backend's ``overlaps_commits``) that commit ends while the next batch runs: two
+connections take turns, and a batch's checkpoint is written only once the commit before it
+has succeeded, so at most one batch is committing and the checkpoint in the table is always
+that of the last batch done. (So a batch must not read what the batch before it wrote, which
+it may not see yet; its own key range is its own.) On PostgreSQL a batch's
 commit does not wait for its WAL flush (the backend's ``lazy_commit``); the last one, which
 marks the backfill done, does, and flushes them all: a crash of the server itself can lose
 the last batches, but only with their checkpoints, so they are done again, never twice.
@@ -21,6 +26,7 @@ connection while the batch runs (:class:`ncm_core.backfill.ReadAhead`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -109,6 +115,13 @@ class SQLBackfill:
             raise UsageError(f"{ctx.migration.path}: a backfill's name is at most {NAME_LENGTH} characters: "
                              f"give ctx.backfill a shorter name= than {self.point.name!r}")
         self.conn: AsyncConnection | None = None
+        """The connection of the batch under way: one of ``conns``."""
+        self.conns: list[AsyncConnection] = []
+        """One, or two taking turns while a batch's commit ends during the next batch."""
+        self.opening: asyncio.Future[AsyncConnection] | None = None
+        """The second connection, opened while the count and the first batch run."""
+        self.committing: asyncio.Future[None] | None = None
+        """The last batch's commit, under way on the other connection."""
         self.ahead = ReadAhead(self.backend.reads_ahead)
         self.reader: AsyncConnection | None = None
         """Opened by the first read ahead, so that its connecting too is done during a batch."""
@@ -173,6 +186,9 @@ class SQLBackfill:
     async def _start(self) -> None:
         """The checkpoint read (or made), and the rows left counted for the ETA."""
         self.conn = await self._connect()
+        self.conns.append(self.conn)
+        if self.backend.overlaps_commits:
+            self.opening = asyncio.ensure_future(self._connect())
         table = self.backend.backfill_table
         async with self.conn.begin():
             where = (table.c.version == self.point.version) & (table.c.name == self.point.name)
@@ -195,9 +211,12 @@ class SQLBackfill:
 
     async def _next_batch(self) -> Batch:
         self.clock = Clock()
+        if self.committing is not None:
+            self.conn = await self._other_connection()
         self.transaction = await self.conn.begin()
         lo, hi, count = await self._bounds()
         if not count:
+            await self._settle()
             self.point.state = DONE
             await self._save()
             await self.transaction.commit()
@@ -206,6 +225,13 @@ class SQLBackfill:
             raise StopAsyncIteration
         self.batch = Batch(self, lo, hi, count)
         return self.batch
+
+    async def _other_connection(self) -> AsyncConnection:
+        """The connection that is not committing."""
+        if self.opening is not None:
+            opening, self.opening = self.opening, None
+            self.conns.append(await opening)
+        return self.conns[1] if self.conn is self.conns[0] else self.conns[0]
 
     async def _bounds(self) -> tuple[Any, Any, int]:
         """The next batch's first and last key and its size: read ahead during the batch before,
@@ -245,8 +271,10 @@ class SQLBackfill:
         return lo, hi, count
 
     async def _commit(self) -> None:
-        """The batch's checkpoint, in the batch's transaction, then the commit."""
+        """The batch's checkpoint, in the batch's transaction, once the commit before it has
+        succeeded; then its commit, which on a server ends during the next batch."""
         batch, elapsed, started_at = self.batch, self.clock.elapsed(), self.point.rows_done
+        await self._settle()
         self.point.key_done, self.point.rows_done = batch.hi, self.point.rows_done + batch.count
         self.point.seconds += elapsed
         if not await self._save(started_at):
@@ -256,11 +284,27 @@ class SQLBackfill:
                                   f"process; this batch (keys {batch.lo} to {batch.hi}) was rolled back")
         if self.backend.lazy_commit is not None:
             await self.conn.exec_driver_sql(self.backend.lazy_commit)
-        await self.transaction.commit()
-        self.transaction, self.batch = None, None
+        transaction, self.transaction, self.batch = self.transaction, None, None
+        if self.backend.overlaps_commits:
+            self.committing = asyncio.ensure_future(transaction.commit())
+        else:
+            await transaction.commit()
         self.throttle.after(elapsed)
         if self.progress is not None:
             self.progress.advance(batch.count)
+
+    async def _settle(self, ok: bool = True) -> None:
+        """The last batch's commit ended; its error raised, or only logged when the step
+        failed anyway (``ok`` false)."""
+        committing, self.committing = self.committing, None
+        if committing is None:
+            return
+        try:
+            await committing
+        except FAILURES:
+            if ok:
+                raise
+            log.debug("%s: the commit of a batch of %s failed", self.point.version, self.point.name, exc_info=True)
 
     async def _save(self, rows_done: int | None = None) -> bool:
         """The checkpoint written; with ``rows_done``, only over the one the batch started at
@@ -287,9 +331,16 @@ class SQLBackfill:
                     await self._commit()
                 else:
                     await self.transaction.rollback()
+            await self._settle(ok)
         finally:
-            conn, self.conn, self.transaction, self.batch = self.conn, None, None, None
-            await self._release(conn)
+            if self.opening is not None:
+                with contextlib.suppress(Exception):
+                    self.conns.append(await self.opening)
+                self.opening = None
+            conns, self.conns, self.conn, self.transaction, self.batch = self.conns, [], None, None, None
+            async with contextlib.AsyncExitStack() as stack:
+                for conn in conns:
+                    stack.push_async_callback(self._release, conn)
 
     async def _close_reader(self) -> None:
         """The read-ahead connection closed; one whose read was cut off is discarded."""
@@ -299,9 +350,11 @@ class SQLBackfill:
             await (reader.invalidate() if cut else self._release(reader))
 
     async def _release(self, conn: AsyncConnection) -> None:
-        """A connection's timeouts reset and it is closed."""
+        """A connection's timeouts reset and it is closed (after the rollback that one whose
+        commit failed needs before it runs anything)."""
         try:
             if self.resets and not conn.invalidated:
+                await conn.rollback()
                 for reset in self.resets:
                     await conn.exec_driver_sql(reset)
                 await conn.commit()

@@ -38,7 +38,7 @@ class SQLiteBackend(SQLBackend):
     STARTER_URL = "sqlite+aiosqlite:///app.db"
     rehearse_dry_run = True  # embedded and file-locked: a rolled-back rehearsal is exact and cheap
     batches_ddl = True
-    reads_ahead = False
+    reads_ahead = overlaps_commits = False
     default_transaction_mode = "run"
     """A migration locks the whole file whatever the mode, so a run is one transaction: one
     commit (one fsync) for the run rather than one per migration."""
