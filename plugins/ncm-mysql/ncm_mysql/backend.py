@@ -84,6 +84,9 @@ class MySQLBackend(SQLBackend):
     STARTER_URL = "mysql+aiomysql://app@localhost:3306/app"
     transactional_ddl = False
     batches_ddl = True
+    overlaps_commits = False
+    """At REPEATABLE READ a batch's UPDATE holds a next-key lock on the key after its range,
+    so the next batch would wait for its commit anyway."""
     requires_database = True
     read_only_reason = ("the server is read-only (read_only, super_read_only or innodb_read_only is on, "
                         "or it is a replica), or the transaction is READ ONLY")

@@ -91,7 +91,8 @@ class SQLBackend(Backend):
     server has other cores to find them on; an embedded database has not)."""
     overlaps_commits: ClassVar[bool] = True
     """Let a backfill's batch commit while the next one runs, on a second connection (a
-    server commits on another core; an embedded database has one writer)."""
+    server commits on another core; an embedded database has one writer), where the next
+    batch does not wait for that commit's locks."""
     batches_ddl: ClassVar[bool] = False
     """Send a plain migration's DDL in one batch (ncm_sql.deferred): where DDL is transactional,
     in a savepoint; where it is not, only for a journaled step, with its journal (``send_batch``

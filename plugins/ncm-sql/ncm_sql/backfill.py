@@ -3,8 +3,8 @@
 Each batch runs on a connection of the backfill's own, in its own transaction, which also
 updates the backfill's row in ``ncm_backfills``: on PostgreSQL, SQLite and MariaDB/MySQL
 (InnoDB) the batch and its checkpoint commit together, so a batch is done exactly once however
-the process dies. The batch is committed when the loop asks for the next one (or ends). On a
-server (the backend's ``overlaps_commits``) that commit ends while the next batch runs: two
+the process dies. The batch is committed when the loop asks for the next one (or ends). On
+PostgreSQL (the backend's ``overlaps_commits``) that commit ends while the next batch runs: two
 connections take turns, and a batch's checkpoint is written only once the commit before it
 has succeeded, so at most one batch is committing and the checkpoint in the table is always
 that of the last batch done. (So a batch must not read what the batch before it wrote, which
