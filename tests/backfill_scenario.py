@@ -180,8 +180,9 @@ class BackfillRuns:
         assert self.counters(url) == {k: 1 for k in KEYS}
 
     def test_kill_9_at_random_moments_leaves_every_row_updated_once(self, url, migrations_dir):
-        """Killed while a batch runs, while the one before commits, or between: no row is
-        updated twice, nor left out, and each run starts where the last stopped."""
+        """Killed while a batch runs, while the one before commits, or between: ``ncm status``
+        shows the backfill in progress at its checkpoint, no row is updated twice, nor left
+        out, and each run starts where the last stopped."""
         seed = random.randrange(1 << 30)
         moments = random.Random(seed)
         migrations_dir.mkdir(exist_ok=True)
@@ -198,6 +199,8 @@ class BackfillRuns:
             child.kill_group()
             child.finish()
             reached.append(self.rows_done(url))
+            row = self.status_of(url, migrations_dir, "002_count")
+            assert (row["state"], row["backfill"]["rows_done"]) == ("in progress", reached[-1]), f"seed {seed}: {row}"
         done = ncm(url, migrations_dir, "run")
         assert done.returncode == 0, done.stderr
         assert Counter(self.counters(url).values()) == {1: 20_000}, f"seed {seed}, checkpoints {reached}"

@@ -272,7 +272,8 @@ class SQLBackfill:
 
     async def _commit(self) -> None:
         """The batch's checkpoint, in the batch's transaction, once the commit before it has
-        succeeded; then its commit, which on a server ends during the next batch."""
+        succeeded; then its commit, which ends during the next batch where the backend
+        ``overlaps_commits``."""
         batch, elapsed, started_at = self.batch, self.clock.elapsed(), self.point.rows_done
         await self._settle()
         self.point.key_done, self.point.rows_done = batch.hi, self.point.rows_done + batch.count
