@@ -116,7 +116,7 @@ async def test_the_documents_left_are_counted_as_they_were_when_the_checkpoint_w
             written = session.operation_time
         await items.update_many({"_id": {"$lt": 40}}, {"$set": {"done": True}})
         point, left = Checkpoint("001", "items"), Count(items, {"done": False})
-        left.start(point, written)
+        left.at(point, written)
         await left.task
         left.take(point, None)
         assert point.rows_total == 100

@@ -21,7 +21,7 @@ from bson import json_util
 from pymongo import UpdateMany
 from pymongo.errors import PyMongoError
 
-from ncm_core.backfill import DONE, NOT_READ, RUNNING, BackfillStopped, Checkpoint, Clock, ReadAhead, log
+from ncm_core.backfill import DONE, NOT_READ, RUNNING, BackfillStopped, Checkpoint, Clock, LeftCount, ReadAhead, log
 from ncm_core.history import now
 from ncm_core.progress import Progress
 from ncm_mongo import documents
@@ -171,7 +171,7 @@ class MongoBackfill:
             self.point.state = RUNNING
             if self.backend.transactions:
                 await self._save_all()
-                self.counting.start(self.point, self.sessions[-1].operation_time)
+                self.counting.at(self.point, self.sessions[-1].operation_time)
             else:
                 await self.counting.now(self.point)
                 await self._save_all()
@@ -269,25 +269,22 @@ class MongoBackfill:
                 await session.end_session()
 
 
-class Count:
-    """The documents a backfill has left, for its share and ETA: counted as they were when the
-    checkpoint was written (a snapshot read at that write's cluster time), while the first
-    batches run, whose writes the snapshot does not see. Counting a million documents took
-    0.3 s, 3% of a backfill of them, spent before the first batch. A standalone server gives
-    no cluster time: there the count is made before the first batch."""
+class Count(LeftCount):
+    """The documents a backfill has left, counted as they were when the checkpoint was written
+    (a snapshot read at that write's cluster time), while the first batches run, whose writes
+    the snapshot does not see. A standalone server gives no cluster time: there the count is
+    made before the first batch."""
 
     def __init__(self, coll: AsyncCollection[Any], filter: Mapping[str, Any] | None) -> None:
+        super().__init__()
         self.coll, self.filter = coll, filter
-        self.task: asyncio.Task[int] | None = None
-        self.rows_done = 0
 
     async def now(self, point: Checkpoint) -> None:
         point.rows_total = point.rows_done + await self.coll.count_documents(after(self.filter, point.key_done))
 
-    def start(self, point: Checkpoint, time: Timestamp) -> None:
+    def at(self, point: Checkpoint, time: Timestamp) -> None:
         """Counting as of ``time`` (the cluster time of the checkpoint's write), in the background."""
-        self.rows_done = point.rows_done
-        self.task = asyncio.create_task(self._at(after(self.filter, point.key_done), time))
+        self.start(point, self._at(after(self.filter, point.key_done), time))
 
     async def _at(self, match: dict[str, Any], time: Timestamp) -> int:
         reply = await self.coll.database.command(
@@ -295,24 +292,6 @@ class Count:
             readConcern={"level": "snapshot", "atClusterTime": time})
         found = reply["cursor"]["firstBatch"]
         return found[0]["n"] if found else 0
-
-    def take(self, point: Checkpoint, progress: Progress | None) -> None:
-        """Into the checkpoint about to be written, when the count has ended."""
-        if self.task is None or not self.task.done():
-            return
-        task, self.task = self.task, None
-        if task.cancelled() or task.exception() is not None:
-            log.debug("counting the documents a backfill has left failed (%s); its ETA is unknown", task.exception())
-            return
-        point.rows_total = self.rows_done + task.result()
-        if progress is not None:
-            progress.total = task.result()
-
-    async def stop(self) -> None:
-        task, self.task = self.task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
 
 
 def slot_id(point: Checkpoint, slot: int) -> Any:

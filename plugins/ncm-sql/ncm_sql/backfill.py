@@ -7,8 +7,9 @@ the process dies. The batch is committed when the loop asks for the next one (or
 PostgreSQL (the backend's ``overlaps_commits``) that commit ends while the next batch runs: two
 connections take turns, and a batch's checkpoint is written only once the commit before it
 has succeeded, so at most one batch is committing and the checkpoint in the table is always
-that of the last batch done. (So a batch must not read what the batch before it wrote, which
-it may not see yet; its own key range is its own.) On PostgreSQL a batch's
+that of the last batch done; that checkpoint's write too runs beside the next batch. (So a
+batch must not read what the batch before it wrote, which it may not see yet; its own key
+range is its own.) On PostgreSQL a batch's
 commit does not wait for its WAL flush (the backend's ``lazy_commit``); the last one, which
 marks the backfill done, does, and flushes them all: a crash of the server itself can lose
 the last batches, but only with their checkpoints, so they are done again, never twice.
@@ -33,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ncm_core.backfill import (DONE, NOT_READ, RUNNING, BackfillStopped, Checkpoint, Clock, ReadAhead, decode_key,
-                               encode_key)
+from ncm_core.backfill import (DONE, NOT_READ, RUNNING, BackfillStopped, Checkpoint, Clock, LeftCount, ReadAhead,
+                               decode_key, encode_key)
 from ncm_core.errors import UsageError
 from ncm_core.step import FAILURES
 from ncm_core.history import now
@@ -121,7 +122,8 @@ class SQLBackfill:
         self.opening: asyncio.Future[AsyncConnection] | None = None
         """The second connection, opened while the count and the first batch run."""
         self.committing: asyncio.Future[None] | None = None
-        """The last batch's commit, under way on the other connection."""
+        """The last batch's checkpoint and commit, under way on the other connection."""
+        self.counting = LeftCount()
         self.ahead = ReadAhead(self.backend.reads_ahead)
         self.reader: AsyncConnection | None = None
         """Opened by the first read ahead, so that its connecting too is done during a batch."""
@@ -184,7 +186,8 @@ class SQLBackfill:
         return conn
 
     async def _start(self) -> None:
-        """The checkpoint read (or made), and the rows left counted for the ETA."""
+        """The checkpoint read (or made), and the rows left counted for the ETA: on a server
+        (``reads_ahead``) on a connection of its own, while the first batch runs."""
         self.conn = await self._connect()
         self.conns.append(self.conn)
         if self.backend.overlaps_commits:
@@ -199,12 +202,30 @@ class SQLBackfill:
                 self.point = checkpoint_of(row)
             if self.point.state != DONE:
                 self.point.state = RUNNING
-                count = sa.select(sa.func.count()).select_from(self.table)
-                left = await self.conn.scalar(self._after(count, self.point.key_done))
-                self.point.rows_total = self.point.rows_done + int(left or 0)
-                await self._save()
+                if self.backend.reads_ahead:
+                    self.counting.start(self.point, self._count_aside(self.point.key_done))
+                else:
+                    self.point.rows_total = self.point.rows_done + await self._count(self.conn, self.point.key_done)
+                await self._save(self.conn, self._row())
         self.progress = Progress(self.point.rows_total - self.point.rows_done if self.point.rows_total else None,
                                  f"{self.point.version} {self.point.name}")
+
+    async def _count(self, conn: AsyncConnection, key: Any) -> int:
+        """The rows after ``key``."""
+        count = sa.select(sa.func.count()).select_from(self.table)
+        return int(await conn.scalar(self._after(count, key)) or 0)
+
+    async def _count_aside(self, key: Any) -> int:
+        """:meth:`_count` on a connection of its own, with the batches' timeouts (a count cut
+        off by the backfill's end is discarded with its connection)."""
+        conn = await self._connect()
+        try:
+            left = await self._count(conn, key)
+        except BaseException:
+            await conn.invalidate()
+            raise
+        await self._release(conn)
+        return left
 
     def _after(self, query: sa.Select, key: Any) -> sa.Select:
         return query if key is None else query.where(self.key > key)
@@ -218,7 +239,8 @@ class SQLBackfill:
         if not count:
             await self._settle()
             self.point.state = DONE
-            await self._save()
+            await self.counting.join(self.point, self.progress)
+            await self._save(self.conn, self._row())
             await self.transaction.commit()
             self.transaction = None
             await self.close(ok=True)
@@ -271,28 +293,35 @@ class SQLBackfill:
         return lo, hi, count
 
     async def _commit(self) -> None:
-        """The batch's checkpoint, in the batch's transaction, once the commit before it has
-        succeeded; then its commit, which ends during the next batch where the backend
-        ``overlaps_commits``."""
+        """Once the commit before it has succeeded, the batch's checkpoint written in its
+        transaction and the transaction committed; where the backend ``overlaps_commits``
+        both run while the next batch does, on the other connection."""
         batch, elapsed, started_at = self.batch, self.clock.elapsed(), self.point.rows_done
         await self._settle()
         self.point.key_done, self.point.rows_done = batch.hi, self.point.rows_done + batch.count
         self.point.seconds += elapsed
-        if not await self._save(started_at):
-            await self.transaction.rollback()
-            self.transaction, self.batch = None, None
-            raise BackfillStopped(f"{self.point.version}: the checkpoint of {self.point.name} was moved on by another "
-                                  f"process; this batch (keys {batch.lo} to {batch.hi}) was rolled back")
-        if self.backend.lazy_commit is not None:
-            await self.conn.exec_driver_sql(self.backend.lazy_commit)
-        transaction, self.transaction, self.batch = self.transaction, None, None
+        await self.counting.join(self.point, self.progress)
+        ending = self._end(self.conn, self.transaction, batch, self._row(), started_at)
+        self.transaction, self.batch = None, None
         if self.backend.overlaps_commits:
-            self.committing = asyncio.ensure_future(transaction.commit())
+            self.committing = asyncio.ensure_future(ending)
         else:
-            await transaction.commit()
+            await ending
         self.throttle.after(elapsed)
         if self.progress is not None:
             self.progress.advance(batch.count)
+
+    async def _end(self, conn: AsyncConnection, transaction: AsyncTransaction, batch: Batch, row: dict[str, Any],
+                   started_at: int) -> None:
+        """The checkpoint ``row`` written over the one the batch started at, and the batch
+        committed; rolled back when another process moved that checkpoint on (a claim lost)."""
+        if not await self._save(conn, row, started_at):
+            await transaction.rollback()
+            raise BackfillStopped(f"{self.point.version}: the checkpoint of {self.point.name} was moved on by another "
+                                  f"process; this batch (keys {batch.lo} to {batch.hi}) was rolled back")
+        if self.backend.lazy_commit is not None:
+            await conn.exec_driver_sql(self.backend.lazy_commit)
+        await transaction.commit()
 
     async def _settle(self, ok: bool = True) -> None:
         """The last batch's commit ended; its error raised, or only logged when the step
@@ -307,16 +336,19 @@ class SQLBackfill:
                 raise
             log.debug("%s: the commit of a batch of %s failed", self.point.version, self.point.name, exc_info=True)
 
-    async def _save(self, rows_done: int | None = None) -> bool:
-        """The checkpoint written; with ``rows_done``, only over the one the batch started at
-        (False when another process moved it on: a claim lost, say)."""
-        table = self.backend.backfill_table
+    def _row(self) -> dict[str, Any]:
+        """The checkpoint as it is now, stamped, to be written."""
         self.point.updated_at = now()
-        row = checkpoint_row(self.point)
+        return checkpoint_row(self.point)
+
+    async def _save(self, conn: AsyncConnection, row: dict[str, Any], rows_done: int | None = None) -> bool:
+        """The checkpoint ``row`` written; with ``rows_done``, only over the one the batch
+        started at (False when another process moved it on: a claim lost, say)."""
+        table = self.backend.backfill_table
         where = (table.c.version == self.point.version) & (table.c.name == self.point.name)
         if rows_done is not None:
             where &= table.c.rows_done == rows_done
-        result = await self.conn.execute(sa.update(table).where(where).values(
+        result = await conn.execute(sa.update(table).where(where).values(
             {k: v for k, v in row.items() if k not in ("version", "name")}))
         return rows_done is None or result.rowcount == 1
 
@@ -327,6 +359,7 @@ class SQLBackfill:
             return
         try:
             await self._close_reader()
+            await self.counting.stop()
             if self.transaction is not None:
                 if ok and self.batch is not None:
                     await self._commit()
