@@ -1,15 +1,19 @@
 """A one-column backfill with ``ctx.backfill`` against one plain statement doing the same.
 
 For each server and row count, on a table made afresh for every measurement (an UPDATE of
-every row leaves as many dead rows behind, which would slow the next one):
+every row leaves as many dead rows behind, which would slow the next one; on PostgreSQL a
+CHECKPOINT then, so that none falls inside one measurement and not the other):
 
 - ``one statement``: ``UPDATE t SET x = v * 2`` (MongoDB: ``update_many({}, [{$set: ...}])``),
   through the same driver ncm uses, in one transaction;
 - ``ncm backfill``: ``ncm run`` of a migration that walks ``t`` in batches of 10,000 keys,
   each batch committed with its checkpoint (the default adaptive target, 200 ms, applies).
 
-It prints (medians of ``--rounds`` rounds, 3 by default) each one's time and rows per second, the ratio (target: ncm at least 0.9x the
-single statement's rows/s), the backfill step's own time (history ``execution_ms``) beside
+It prints (medians of ``--rounds`` rounds, 3 by default) each one's time, the ratio of rows
+per second (target: ncm at least 0.9x the single statement's) as the median of each round's
+ratio (the two run back to back: this shared machine's speed drifts by a fifth within
+minutes, which a ratio of medians taken rounds apart would carry), with the lowest and highest
+round, the backfill step's own time (history ``execution_ms``) beside
 the whole ``ncm run`` (process start, imports and connecting included), and the peak RSS
 of the ncm process (target: under 100 MB, flat as rows grow).
 
@@ -102,7 +106,9 @@ async def sql_fresh_table(kind: str, rows: int) -> None:
             await conn.execute(sa.text(FILL[kind].format(rows=rows)))
         if kind == "postgresql":
             async with engine.connect() as conn:
-                await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(sa.text("VACUUM ANALYZE t"))
+                autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.execute(sa.text("VACUUM ANALYZE t"))
+                await autocommit.execute(sa.text("CHECKPOINT"))
     finally:
         await engine.dispose()
 
@@ -182,7 +188,7 @@ def measure(kind: str, rows: int, root: Path, rounds: int) -> dict[str, float]:
     """Medians over ``rounds``, the two alternating within each (this machine is shared and noisy)."""
     fresh = (lambda: mongo_fresh(rows)) if kind == "mongodb" else (lambda: asyncio.run(sql_fresh_table(kind, rows)))
     check = (lambda: mongo_check(rows)) if kind == "mongodb" else (lambda: asyncio.run(sql_check(kind, rows)))
-    seen: dict[str, list[float]] = {"single": [], "whole": [], "step": [], "rss": []}
+    seen: dict[str, list[float]] = {"single": [], "whole": [], "step": [], "rss": [], "ratio": []}
     for _ in range(rounds):
         fresh()
         seen["single"].append(mongo_single() if kind == "mongodb" else asyncio.run(sql_single(kind)))
@@ -191,7 +197,9 @@ def measure(kind: str, rows: int, root: Path, rounds: int) -> dict[str, float]:
         for name, value in zip(("whole", "step", "rss"), ncm_run(kind, root)):
             seen[name].append(value)
         check()
-    return {name: statistics.median(values) for name, values in seen.items()}
+        seen["ratio"].append(seen["single"][-1] / seen["step"][-1])
+    return {**{name: statistics.median(values) for name, values in seen.items()},
+            "lowest": min(seen["ratio"]), "highest": max(seen["ratio"])}
 
 
 def kill_trials(rows: int, kills: int, root: Path) -> None:
@@ -324,14 +332,15 @@ def main() -> None:
                 drop("postgresql")
         return
     print(f"{'server':<11} {'rows':>9} {'one statement':>14} {'ncm backfill step':>18} {'ratio rows/s':>13} "
-          f"{'whole ncm run':>14} {'ncm peak RSS':>13}")
+          f"{'rounds':>13} {'whole ncm run':>14} {'ncm peak RSS':>13}")
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.servers:
             try:
                 for rows in args.rows:
                     m = measure(kind, rows, Path(tmp), args.rounds)
                     print(f"{kind:<11} {rows:>9} {m['single']:>13.2f}s {m['step']:>17.2f}s "
-                          f"{m['single'] / m['step']:>12.2f}x {m['whole']:>13.2f}s {m['rss']:>10.0f} MB", flush=True)
+                          f"{m['ratio']:>12.2f}x {m['lowest']:>6.2f}-{m['highest']:.2f}x {m['whole']:>13.2f}s "
+                          f"{m['rss']:>10.0f} MB", flush=True)
             finally:
                 drop(kind)
 
