@@ -19,8 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 HEADER = '''"""Two things, a pause between them."""
 import asyncio
 import os

@@ -23,9 +23,13 @@ def with_database(url: str, name: str) -> str:
 
 
 def fresh_database(server_url: str) -> Iterator[str]:
+    """A database of its own, dropped after the test, once every session is killed: a killed
+    run's transaction stays open on the server until its lifetime limit (a minute) and the
+    drop would wait for it (the tests run one at a time, so no other test's session is cut)."""
     name = f"ncm_test_{uuid.uuid4().hex[:12]}"
     yield with_database(server_url, name)
     with MongoClient(server_url, serverSelectionTimeoutMS=5000) as client:
+        client.admin.command("killAllSessions", [])
         client.drop_database(name)
 
 

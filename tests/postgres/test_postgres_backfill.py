@@ -112,3 +112,37 @@ async def test_the_batches_take_turns_on_two_connections_so_a_commit_ends_during
         await conn.close()
     assert len(pids) == 10 and len(set(pids)) == 2
     assert all(a != b for a, b in zip(pids, pids[1:])), pids
+
+
+MOVING_THE_CHECKPOINT_ON = '''"""Add one to every item's counter; during the fourth batch another process moves the checkpoint on."""
+type = "data"
+import sqlalchemy as sa
+
+
+async def upgrade(ctx):
+    async for batch in ctx.backfill("items", key="id", size=10):
+        await batch.execute("UPDATE items SET n = n + 1 WHERE id BETWEEN :lo AND :hi")
+        if batch.lo == 31:
+            async with ctx.backend.engine.connect() as other:
+                await other.execute(sa.text("UPDATE ncm_backfills SET rows_done = rows_done + 1000"))
+                await other.commit()
+'''
+
+
+async def test_a_batch_whose_checkpoint_another_process_moved_on_is_rolled_back_with_the_batch_after_it(
+        database_url, write_migration, runner_factory):
+    """The checkpoint is written beside the next batch, so the lost claim shows one batch late:
+    that batch too must be rolled back, and the backfill left in progress."""
+    await make_items(database_url)
+    write_migration("001_fill", MOVING_THE_CHECKPOINT_ON)
+    async with runner_factory(database_url) as runner:
+        results = await runner.run_migrations()
+        checkpoints = await runner.db.read_backfills()
+    assert [r["status"] for r in results] == ["in progress"], results
+    assert [point.rows_done for point in checkpoints] == [1030]
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        counters = dict(await conn.fetch("SELECT id, n FROM items"))
+    finally:
+        await conn.close()
+    assert counters == {i: 1 if i <= 30 else 0 for i in range(1, 101)}
