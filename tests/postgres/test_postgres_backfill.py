@@ -42,6 +42,7 @@ async def test_a_backfill_whose_read_ahead_connection_is_killed_finishes_on_its_
     await make_items(database_url)
     write_migration("001_fill", KILLING_THE_READER)
     async with runner_factory(database_url) as runner:
+        runner.backfill_options.target_ms = 0  # batches of 10 keys, however slow the machine
         results = await runner.run_migrations()
     assert [r["status"] for r in results] == ["applied"], results
     conn = await asyncpg.connect(plain(database_url))
@@ -75,6 +76,7 @@ async def test_a_batch_whose_commit_fails_fails_the_backfill_with_the_batches_be
                            "REFERENCES owners DEFERRABLE INITIALLY DEFERRED")
         write_migration("001_fill", BREAKING_A_COMMIT)
         async with runner_factory(database_url) as runner:
+            runner.backfill_options.target_ms = 0  # batches of 10 keys, however slow the machine
             results = await runner.run_migrations()
             checkpoints = await runner.db.read_backfills()
         assert [r["status"] for r in results] == ["failed"], results
@@ -103,6 +105,7 @@ async def test_the_batches_take_turns_on_two_connections_so_a_commit_ends_during
     await make_items(database_url)
     write_migration("001_fill", TAKING_TURNS)
     async with runner_factory(database_url) as runner:
+        runner.backfill_options.target_ms = 0  # batches of 10 keys, however slow the machine
         assert [r["status"] for r in await runner.run_migrations()] == ["applied"]
     conn = await asyncpg.connect(plain(database_url))
     try:
@@ -136,6 +139,7 @@ async def test_a_batch_whose_checkpoint_another_process_moved_on_is_rolled_back_
     await make_items(database_url)
     write_migration("001_fill", MOVING_THE_CHECKPOINT_ON)
     async with runner_factory(database_url) as runner:
+        runner.backfill_options.target_ms = 0  # batches of 10 keys, however slow the machine
         results = await runner.run_migrations()
         checkpoints = await runner.db.read_backfills()
     assert [r["status"] for r in results] == ["in progress"], results
