@@ -9,6 +9,14 @@ from test_postgres_backfill_lock_wait import make_items
 from test_postgres_lock_wait import plain
 
 
+async def run_in_batches_of_ten(runner_factory, url):
+    """``run_migrations`` in process with the adaptive target off (batches of 10 keys however
+    slow the machine): its results and the backfills' checkpoints after it."""
+    async with runner_factory(url) as runner:
+        runner.backfill_options.target_ms = 0
+        return await runner.run_migrations(), await runner.db.read_backfills()
+
+
 class TestPostgresBackfill(BackfillWorkers):
     @pytest.fixture
     def url(self, database_url):
@@ -41,9 +49,7 @@ async def test_a_backfill_whose_read_ahead_connection_is_killed_finishes_on_its_
         database_url, write_migration, runner_factory):
     await make_items(database_url)
     write_migration("001_fill", KILLING_THE_READER)
-    async with runner_factory(database_url) as runner:
-        runner.backfill_options.target_ms = 0  # batches of 10 keys, however slow the machine
-        results = await runner.run_migrations()
+    results, _ = await run_in_batches_of_ten(runner_factory, database_url)
     assert [r["status"] for r in results] == ["applied"], results
     conn = await asyncpg.connect(plain(database_url))
     try:
@@ -75,10 +81,7 @@ async def test_a_batch_whose_commit_fails_fails_the_backfill_with_the_batches_be
         await conn.execute("ALTER TABLE items ADD COLUMN owner integer "
                            "REFERENCES owners DEFERRABLE INITIALLY DEFERRED")
         write_migration("001_fill", BREAKING_A_COMMIT)
-        async with runner_factory(database_url) as runner:
-            runner.backfill_options.target_ms = 0  # batches of 10 keys, however slow the machine
-            results = await runner.run_migrations()
-            checkpoints = await runner.db.read_backfills()
+        results, checkpoints = await run_in_batches_of_ten(runner_factory, database_url)
         assert [r["status"] for r in results] == ["failed"], results
         assert "items_owner_fkey" in str(results[0]), results
         assert [point.rows_done for point in checkpoints] == [30]
@@ -104,9 +107,8 @@ async def test_the_batches_take_turns_on_two_connections_so_a_commit_ends_during
         database_url, write_migration, runner_factory):
     await make_items(database_url)
     write_migration("001_fill", TAKING_TURNS)
-    async with runner_factory(database_url) as runner:
-        runner.backfill_options.target_ms = 0  # batches of 10 keys, however slow the machine
-        assert [r["status"] for r in await runner.run_migrations()] == ["applied"]
+    results, _ = await run_in_batches_of_ten(runner_factory, database_url)
+    assert [r["status"] for r in results] == ["applied"]
     conn = await asyncpg.connect(plain(database_url))
     try:
         pids = [pid for _, pid in await conn.fetch("SELECT lo, pid FROM turns ORDER BY lo")]
@@ -138,10 +140,7 @@ async def test_a_batch_whose_checkpoint_another_process_moved_on_is_rolled_back_
     that batch too must be rolled back, and the backfill left in progress."""
     await make_items(database_url)
     write_migration("001_fill", MOVING_THE_CHECKPOINT_ON)
-    async with runner_factory(database_url) as runner:
-        runner.backfill_options.target_ms = 0  # batches of 10 keys, however slow the machine
-        results = await runner.run_migrations()
-        checkpoints = await runner.db.read_backfills()
+    results, checkpoints = await run_in_batches_of_ten(runner_factory, database_url)
     assert [r["status"] for r in results] == ["in progress"], results
     assert [point.rows_done for point in checkpoints] == [1030]
     conn = await asyncpg.connect(plain(database_url))
